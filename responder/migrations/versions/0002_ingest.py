@@ -1,0 +1,25 @@
+"""Schema changes of issue 3 (feed ingestion).
+
+Revision ID: 0002
+Revises: 0001
+
+A linear chain is reserved per capability so that parallel work never forks
+the migration history. A revision with nothing to change stays a no-op.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+import responder.models.types  # noqa: F401
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

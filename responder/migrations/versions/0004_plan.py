@@ -1,0 +1,25 @@
+"""Schema changes of issue 7 (implementation plan).
+
+Revision ID: 0004
+Revises: 0003
+
+A linear chain is reserved per capability so that parallel work never forks
+the migration history. A revision with nothing to change stays a no-op.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+import responder.models.types  # noqa: F401
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,18 @@
+"""All tables. Import from here; each module belongs to one capability (see its docstring)."""
+
+from sqlmodel import SQLModel
+
+from responder.models.audit import AuditEvent, Meta
+from responder.models.cases import Case, Clock, ClockStep, Release
+from responder.models.ingest import Item, Source
+from responder.models.outbox import DeliveryAttempt, OutboxMessage
+from responder.models.plan import PlanCompletion, PlanExperience
+from responder.models.reports import WeeklyReport
+from responder.models.types import UtcDateTime
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AuditEvent", "Case", "Clock", "ClockStep", "DeliveryAttempt", "Item", "Meta", "OutboxMessage",
+    "PlanCompletion", "PlanExperience", "Release", "Source", "UtcDateTime", "WeeklyReport", "metadata",
+]

@@ -1,0 +1,69 @@
+"""Shared fixtures: real databases (SQLite per test; PostgreSQL per session), frozen time.
+
+PostgreSQL is required: the suite runs the store contract on both databases. If
+the server is unreachable the PostgreSQL tests ERROR (never silently skip);
+set RESPONDER_SKIP_PG=1 to skip them explicitly (the skip is then reported).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from responder.testing import databases
+
+REPO = Path(__file__).resolve().parent.parent
+UTC = dt.timezone.utc
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return databases.sqlite_template(tmp_path_factory.mktemp("dbtemplate"))
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_template: Path, tmp_path: Path):
+    """A migrated SQLite database file of this test's own."""
+    engine = databases.sqlite_copy(sqlite_template, tmp_path)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    if os.environ.get("RESPONDER_SKIP_PG") == "1":
+        pytest.skip("PostgreSQL tests skipped explicitly (RESPONDER_SKIP_PG=1)")
+    from responder import db
+
+    url, name = databases.create_pg_database()
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+    yield url
+    databases.drop_pg_database(name)
+
+
+@pytest.fixture
+def pg_engine(pg_database: str):
+    """The session's migrated PostgreSQL database, emptied for this test."""
+    from responder import db
+
+    engine = db.make_engine(pg_database)
+    databases.truncate_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest):
+    """The same test on SQLite and on PostgreSQL (the store contract holds on both)."""
+    return request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    """A fixed instant for core functions that take ``now``: 2022-07-15 10:00 Beijing."""
+    return dt.datetime(2022, 7, 15, 2, 0, tzinfo=UTC)
