@@ -28,11 +28,15 @@ def idem_key(key: str, channel: str, contact_key: str) -> str:
 
 def enqueue(session: Session, *, now: dt.datetime, key: str, kind: str, contact: Contact, context: dict[str, Any],
             channels: Sequence[str], urgent: bool = False, case_id: int | None = None, clock_id: int | None = None,
-            generation: int = 1, not_before: dt.datetime | None = None) -> list[OutboxMessage]:
+            generation: int = 1, not_before: dt.datetime | None = None,
+            check_existing: bool = True) -> list[OutboxMessage]:
     """Write one message per channel the contact can receive; skip keys already present.
 
     ``key`` identifies the cause (e.g. ``clock:12|g2:s1``); the full idempotency
     key adds channel and recipient. Returns the rows created now.
+    ``check_existing=False`` skips the look-up when the caller already holds an
+    exclusive claim on the cause (the engine's conditional UPDATE); the UNIQUE
+    constraint still guards it.
     """
     created: list[OutboxMessage] = []
     for channel in channels:
@@ -40,7 +44,7 @@ def enqueue(session: Session, *, now: dt.datetime, key: str, kind: str, contact:
         if not address:
             continue
         k = idem_key(key, channel, contact.key)
-        if session.exec(select(OutboxMessage.id).where(OutboxMessage.idem_key == k)).first() is not None:
+        if check_existing and session.exec(select(OutboxMessage.id).where(OutboxMessage.idem_key == k)).first() is not None:
             continue
         msg = OutboxMessage(
             idem_key=k, kind=kind, channel=channel, recipient=contact.key, address=address, urgent=urgent,
