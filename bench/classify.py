@@ -1,0 +1,153 @@
+"""Score the classifier on a labelled corpus and time it.
+
+Usage (from the project root):
+    .venv/bin/python bench/classify.py --corpus ../shared/corpus/dev [--show-errors]
+
+Scoring follows the corpus README: recall and precision of the 5-hour class and
+level accuracy (IV and "below IV" count as one, so a null level equals IV) over
+the reports that are not marked ambiguous. In the same run it measures two
+baselines: a keyword-only classifier (headline words 特别重大/重大/特大 and a
+"N人死亡 with N ≥ 10" pattern) and raw jieba segmentation of the same texts, so
+throughput can be read as a ratio on a noisy shared machine. The last line of
+output is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from responder.classify import load_default  # noqa: E402
+
+
+def load_corpus(root: Path) -> list[dict]:
+    """Labels with their texts; the first line of a text file is the report date, not content."""
+    items = []
+    with open(root / "labels.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            raw = (root / row["text_file"]).read_text(encoding="utf-8")
+            body = raw.split("\n", 1)[1] if "\n" in raw else ""
+            row["body"] = body
+            items.append(row)
+    return items
+
+
+def score(items: list[dict], predictions: list[tuple[str | None, bool]]) -> dict:
+    tp = fp = fn = 0
+    correct = n = 0
+    for row, (level, five) in zip(items, predictions):
+        exp = row["expected"]
+        if exp.get("ambiguous"):
+            continue
+        n += 1
+        if five and exp["five_hour"]:
+            tp += 1
+        elif five:
+            fp += 1
+        elif exp["five_hour"]:
+            fn += 1
+        if (level or "IV") == (exp["level"] or "IV"):
+            correct += 1
+    return {
+        "scored": n,
+        "five_hour_recall": round(tp / (tp + fn), 3) if tp + fn else None,
+        "five_hour_precision": round(tp / (tp + fp), 3) if tp + fp else None,
+        "level_accuracy": round(correct / n, 3) if n else None,
+        "tp": tp, "fp": fp, "fn": fn,
+    }
+
+
+_KW_DEATHS = re.compile(r"(\d+)\s*(?:人|名)?(?:死亡|遇难)")
+
+
+def keyword_baseline(title: str, body: str) -> tuple[str | None, bool]:
+    text = title + body
+    if "特别重大" in text:
+        return "I", True
+    m = max((int(x) for x in _KW_DEATHS.findall(text)), default=0)
+    if re.search("重大|特大", title) or m >= 10:
+        return "II", True
+    if m >= 3:
+        return "III", False
+    return "IV", False
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", required=True, help="corpus directory (labels.jsonl + texts/); relative to CWD")
+    ap.add_argument("--repeat", type=int, default=3, help="timing passes (the best is reported)")
+    ap.add_argument("--show-errors", action="store_true", help="print each scored disagreement")
+    args = ap.parse_args(argv)
+    root = Path(args.corpus).expanduser().resolve()
+    if not (root / "labels.jsonl").is_file():
+        print(f"error: {root}/labels.jsonl not found", file=sys.stderr)
+        return 2
+    items = load_corpus(root)
+
+    t0 = time.perf_counter()
+    clf = load_default()
+    load_s = time.perf_counter() - t0
+
+    decisions = [clf.classify(r["title"], r["body"]) for r in items]
+    preds = [(d.level, d.clock == "5h") for d in decisions]
+    ours = score(items, preds)
+    base = score(items, [keyword_baseline(r["title"], r["body"]) for r in items])
+
+    best = float("inf")
+    for _ in range(max(1, args.repeat)):
+        t = time.perf_counter()
+        for r in items:
+            clf.classify(r["title"], r["body"])
+        best = min(best, time.perf_counter() - t)
+    ips = len(items) / best
+
+    import jieba
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    jbest = float("inf")
+    for _ in range(max(1, args.repeat)):
+        t = time.perf_counter()
+        for r in items:
+            tok.lcut(r["title"] + r["body"], HMM=False)
+        jbest = min(jbest, time.perf_counter() - t)
+    jips = len(items) / jbest
+
+    if args.show_errors:
+        for r, d in zip(items, decisions):
+            exp = r["expected"]
+            if exp.get("ambiguous"):
+                continue
+            if (d.level or "IV") != exp["level"] or (d.clock == "5h") != exp["five_hour"]:
+                print(f"  {r['text_file']}: expected {exp['level']}/{'5h' if exp['five_hour'] else '48h'}, "
+                      f"got {d.level}/{d.clock} — {r['title']}")
+                for reason in d.reasons:
+                    print(f"      {reason}")
+
+    print(f"corpus: {root} ({len(items)} reports, {ours['scored']} scored, ambiguous left out)")
+    print(f"classifier : 5h recall {ours['five_hour_recall']}  precision {ours['five_hour_precision']}  "
+          f"level accuracy {ours['level_accuracy']}  (tp {ours['tp']} fp {ours['fp']} fn {ours['fn']})")
+    print(f"keyword baseline: 5h recall {base['five_hour_recall']}  precision {base['five_hour_precision']}  "
+          f"level accuracy {base['level_accuracy']}")
+    print(f"throughput : {ips:.0f} items/s (data load {load_s:.2f} s); raw jieba segmentation of the same "
+          f"texts {jips:.0f} items/s; ratio {ips / jips:.2f}")
+    print(json.dumps({
+        "n": ours["scored"], "five_hour_recall": ours["five_hour_recall"],
+        "five_hour_precision": ours["five_hour_precision"], "level_accuracy": ours["level_accuracy"],
+        "items_per_s": round(ips, 1),
+        "baseline_keyword": {k: base[k] for k in ("five_hour_recall", "five_hour_precision", "level_accuracy")},
+        "baseline_jieba_items_per_s": round(jips, 1), "speed_ratio_vs_jieba": round(ips / jips, 2),
+    }, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

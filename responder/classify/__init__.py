@@ -1,0 +1,330 @@
+"""Severity, category and routing of one public-opinion item, with reasons in Chinese.
+
+Which response clock runs depends on one judgement: does the item concern a
+特别重大 (I) or 重大 (II) emergency? Then an authoritative release is due in
+5 hours; otherwise a response within 48 hours (石政公办〔2022〕1号 附件1 第23项,
+国办发〔2016〕80号). Missing a major event costs the county its promise; a false
+alarm costs a phone call, so the classifier is conservative: whatever the text
+leaves open (vague counts, missing people, population density, event types
+that escalate) may start the 5-hour clock, always with ``needs_review`` so a
+person confirms or downgrades it.
+
+``level`` is what the stated facts and explicit markers support; ``clock`` is
+the stricter of that and what the open facts could reach. Pure: no clock, no
+I/O after construction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from responder.data import DataError, load_domains
+
+from .extract import Facts, extract
+from .grade import BY_RANK, LEVEL_NAMES, LEVELS, RANK, Hit, Thresholds, fmt_value, grade, load_thresholds, reason_for
+from .numerals import INF, normalise
+from .route import DomainMatcher, Kind, Routing, Segmenter, detect_kind, is_outside, load_routing, routing_words
+
+__all__ = ["Decision", "Classifier", "ClassifyError", "load_default", "parse_level", "LEVEL_NAMES", "DataError"]
+
+FIVE_HOUR_RANK = RANK["II"]
+OFFICE = "县政务公开办"
+CLOCK_5H = "涉及特别重大、重大突发事件：5小时内发布权威信息，24小时内举行新闻发布会（石政公办〔2022〕1号附件1第23项；国办发〔2016〕80号）"
+CLOCK_48H = "其他舆情：48小时内予以回应（石政公办〔2022〕1号附件1第23项；国办发〔2016〕61号）"
+_HEAD_CHARS = 240
+"""Opening of the body used for routing and place detection: the lead says who and where."""
+
+_LEVEL_WORDS = {
+    "I": "I", "Ⅰ": "I", "1": "I", "一": "I", "一级": "I", "I级": "I", "Ⅰ级": "I", "特别重大": "I",
+    "II": "II", "Ⅱ": "II", "2": "II", "二": "II", "二级": "II", "II级": "II", "Ⅱ级": "II", "重大": "II",
+    "III": "III", "Ⅲ": "III", "3": "III", "三": "III", "三级": "III", "III级": "III", "Ⅲ级": "III", "较大": "III",
+    "IV": "IV", "Ⅳ": "IV", "4": "IV", "四": "IV", "四级": "IV", "IV级": "IV", "Ⅳ级": "IV", "一般": "IV",
+}
+
+
+class ClassifyError(ValueError):
+    """The input cannot be classified (not text); the message says why."""
+
+
+def parse_level(value: object) -> str | None:
+    """A feed's level field (I, Ⅱ, 二级, 特别重大, 3 …) as "I".."IV", or None when unreadable."""
+    if value is None:
+        return None
+    s = normalise(str(value)).strip().upper().replace("级", "级")
+    s = re.sub(r"(?:应急)?(?:响应|事件|突发事件)$", "", s)
+    return _LEVEL_WORDS.get(s) or _LEVEL_WORDS.get(s.replace("级", "")) or None
+
+
+@dataclass(frozen=True)
+class Decision:
+    level: str | None
+    level_name: str | None
+    category: str | None
+    domain: str | None
+    department: str | None
+    co_departments: tuple[str, ...]
+    clock: str
+    needs_review: bool
+    reasons: tuple[str, ...]
+    facts: dict = field(default_factory=dict)
+
+    def to_json(self, id=None) -> dict:
+        """Exactly the ``--jsonl`` fields other tools read."""
+        return {"id": id, "level": self.level, "level_name": self.level_name, "category": self.category,
+                "domain": self.domain, "department": self.department, "clock": self.clock,
+                "needs_review": self.needs_review, "reasons": list(self.reasons)}
+
+
+class Classifier:
+    """Holds the loaded data files; :meth:`classify` is pure and thread-safe."""
+
+    def __init__(self, thresholds: Thresholds, routing: Routing):
+        self.thresholds = thresholds
+        self.routing = routing
+        self._seg = Segmenter(routing_words(routing))
+        self._domains = DomainMatcher(routing, self._seg)
+
+    @classmethod
+    def from_paths(cls, thresholds: Path, routing: Path, domains: Path) -> "Classifier":
+        th = load_thresholds(thresholds)
+        doms = load_domains(domains)
+        return cls(th, load_routing(routing, doms, set(th.standards)))
+
+    # ------------------------------------------------------------------ public
+    def classify(self, title: str, text: str = "", *, declared_level: str | None = None,
+                 declared_category: str | None = None) -> Decision:
+        if not isinstance(title, str) or not isinstance(text, str):
+            raise ClassifyError("title 和 text 必须是文本 / title and text must be strings")
+        if not title.strip() and not text.strip():
+            raise ClassifyError("标题和正文都为空，无法判断 / empty title and text")
+        ntitle, nbody = normalise(title), normalise(text)
+        full = f"{ntitle}\n{nbody}"
+        head = nbody[:_HEAD_CHARS]
+        reasons: list[str] = []
+        review: list[str] = []
+
+        declared = None
+        if declared_level is not None and str(declared_level).strip():
+            declared = parse_level(declared_level)
+            if declared is None:
+                review.append(f"来源标注的等级“{declared_level}”无法识别，已忽略")
+        kind, _score, kind_words = detect_kind(self.routing, ntitle, nbody, self._seg)
+        if declared_category:
+            kind = self._declared_kind(declared_category, kind, review)
+        markers = self._markers(full)
+        facts = extract(full)
+
+        if kind is None:
+            casualties = any(facts.get(m) for m in ("deaths", "missing", "serious_injuries", "casualties"))
+            if not (markers or declared or casualties or self._escalates(full)):
+                return self._ordinary(ntitle, head, reasons, review)
+            kind = next(k for k in self.routing.kinds if k.standard == "safety_493")
+            review.append("未能判断事件类型，暂按生产安全事故标准分级")
+            kind_words = []
+        return self._emergency(kind, kind_words, facts, markers, declared, full, ntitle, head, reasons, review)
+
+    # ---------------------------------------------------------------- internals
+    def _declared_kind(self, declared_category: str, kind: Kind | None, review: list[str]) -> Kind | None:
+        cat = str(declared_category).strip()
+        matching = [k for k in self.routing.kinds if k.category == cat or k.name == cat or k.id == cat]
+        if not matching:
+            review.append(f"来源标注的类别“{declared_category}”无法识别，已忽略")
+            return kind
+        if kind is not None and kind in matching:
+            return kind
+        return max(matching, key=lambda k: k.priority)
+
+    def _markers(self, text: str) -> list[tuple[str, str]]:
+        found = []
+        for mk in self.thresholds.markers:
+            m = mk.pattern.search(text)
+            if m:
+                found.append((mk.level, m.group(0)))
+        return found
+
+    def _escalates(self, text: str) -> str | None:
+        rx = self.thresholds.escalate
+        m = rx.search(text) if rx else None
+        return m.group(0) if m else None
+
+    def _ordinary(self, title: str, head: str, reasons: list[str], review: list[str]) -> Decision:
+        scored = self._domains.score(title, head)
+        if scored:
+            name, _s, words = scored[0]
+            dom = self.routing.domains[name]
+            co = [d for d in dom.departments[1:]]
+            for other, s, _w in scored[1:3]:
+                if s >= max(2, scored[0][1] // 2):
+                    lead = self.routing.domains[other].lead
+                    if lead != dom.lead and lead not in co:
+                        co.append(lead)
+            reasons.append("未发现突发事件的事实或等级表述，按一般舆情处理（无应急等级）")
+            reasons.append(f"公开领域：{name}（依据：{'、'.join(words[:4])}），牵头部门：{dom.lead}"
+                           + (f"，配合部门：{'、'.join(co)}" if co else ""))
+            domain, department = name, dom.lead
+        else:
+            co = []
+            reasons.append("未发现突发事件的事实或等级表述，按一般舆情处理（无应急等级）")
+            reasons.append(f"未匹配到公开领域，由{OFFICE}分办")
+            domain, department = None, OFFICE
+        reasons.append(CLOCK_48H)
+        reasons.extend(f"需人工确认：{r}" for r in review)
+        return Decision(None, None, None, domain, department, tuple(co), "48h", bool(review),
+                        tuple(reasons), {"kind": None})
+
+    def _emergency(self, kind: Kind, kind_words: list[str], facts: Facts, markers: list[tuple[str, str]],
+                   declared: str | None, full: str, title: str, head: str,
+                   reasons: list[str], review: list[str]) -> Decision:
+        std = self.thresholds.standards[kind.standard]
+        metrics = self.thresholds.metrics
+        stated, possible, shown = self._values(std, facts)
+
+        stated_hits = grade(std, stated, strict=False)
+        possible_hits = grade(std, possible, strict=True)
+        fact_rank = RANK[stated_hits[0].rule.level] if stated_hits else 0
+        possible_rank = RANK[possible_hits[0].rule.level] if possible_hits else 0
+
+        basis = f"（依据：{'、'.join(kind_words)}）" if kind_words else ""
+        reasons.append(f"事件类型：{kind.name}，属{kind.category}{basis}；按{std.name}分级")
+
+        rank = fact_rank
+        for hit in _top_per_metric(stated_hits, fact_rank):
+            reasons.append(reason_for(hit, metrics, shown))
+        marker_rank = 0
+        for level, phrase in markers:
+            reasons.append(f"文中明确表述“{phrase}”，按{LEVEL_NAMES[level]}（{level}级）")
+            marker_rank = max(marker_rank, RANK[level])
+        if declared:
+            reasons.append(f"来源标注等级为{LEVEL_NAMES[declared]}（{declared}级）")
+        rank = max(fact_rank, marker_rank, RANK[declared] if declared else 0)
+        if rank > fact_rank and fact_rank:
+            reasons.append(f"文中数字对应{LEVEL_NAMES[BY_RANK[fact_rank]]}，以较高的明确表述为准")
+        if rank == 0:
+            reasons.append("文中数字未达到分级标准的下限，按一般（Ⅳ级）或以下处理")
+            rank = RANK["IV"]
+
+        # Conservative reading: what the open facts could reach.
+        strict_rank = possible_rank
+        if strict_rank > rank:
+            for hit in _top_per_metric(possible_hits, strict_rank):
+                if hit not in stated_hits:
+                    reasons.append("保守判断：" + reason_for(hit, metrics))
+        missing = facts.get("missing")
+        if missing is not None and not std.deaths_include_missing:
+            reasons.append(f"失踪{_qty(missing)}人，5小时判断中计入死亡（保守口径）")
+        esc = self._escalates(full)
+        if esc and strict_rank < FIVE_HOUR_RANK:
+            reasons.append(f"“{esc}”属易升级事件，先按重大以上处理")
+            strict_rank = FIVE_HOUR_RANK
+        if facts.vague_casualties and strict_rank < FIVE_HOUR_RANK:
+            strict_rank = FIVE_HOUR_RANK
+        five = max(rank, strict_rank) >= FIVE_HOUR_RANK
+        if five and rank < FIVE_HOUR_RANK:
+            review.append(f"现有事实定为{LEVEL_NAMES[BY_RANK[rank]]}，但可能达到{LEVEL_NAMES[BY_RANK[max(strict_rank, FIVE_HOUR_RANK)]]}，"
+                          "先按5小时时限处理，请确认或降级")
+        elif strict_rank > rank:
+            review.append(f"保守判断可能达到{LEVEL_NAMES[BY_RANK[strict_rank]]}，请确认")
+        for metric in ("deaths", "missing"):
+            q = facts.get(metric)
+            if q is not None and q.open:
+                review.append(f"{metrics[metric][0]}人数为“至少/超过”类表述，可能继续上升")
+        if facts.unnumbered & {"missing"} and missing is None:
+            review.append("文中提到失踪或被埋人员，人数不详")
+        weak = self.thresholds.weak_marker.search(full) if self.thresholds.weak_marker else None
+        if weak and rank < FIVE_HOUR_RANK and not markers:
+            reasons.append(f"文中称“{weak.group(0)}”属新闻用语（“特大”为已废止的旧标准），按事实定级")
+        place = is_outside(self.routing, title, head)
+        if place:
+            review.append(f"事件发生在境外或港澳台（{place}），请确认是否需要本县回应")
+
+        level = BY_RANK[rank]
+        department, co = kind.department, list(kind.co_departments)
+        domain = kind.domain
+        scored = self._domains.score(title, head)
+        for name, s, _w in scored[:3]:
+            lead = self.routing.domains[name].lead
+            if s >= 2 and name != domain and lead != department and lead not in co:
+                co.append(lead)
+                break
+        reasons.append(f"牵头部门：{department}" + (f"，配合部门：{'、'.join(co)}" if co else "")
+                       + (f"；公开领域：{domain}" if domain else ""))
+        reasons.append(CLOCK_5H if five else CLOCK_48H)
+        reasons.extend(f"需人工确认：{r}" for r in review)
+        fj = facts.to_json()
+        fj["kind"] = kind.id
+        fj["standard"] = std.id
+        if place:
+            fj["outside"] = place
+        return Decision(level, LEVEL_NAMES[level], kind.category, domain, department, tuple(co),
+                        "5h" if five else "48h", bool(review), tuple(reasons), fj)
+
+    def _values(self, std, facts: Facts) -> tuple[dict, dict, dict]:
+        """Stated (low bounds) and possible (high bounds, missing counted as dead) values."""
+        stated: dict[str, float] = {}
+        possible: dict[str, float] = {}
+        shown: dict[str, str] = {}
+        for metric in ("deaths", "missing", "serious_injuries", "injuries", "poisoned", "evacuated",
+                       "affected", "participants", "economic_loss"):
+            q = facts.get(metric)
+            if q is None:
+                continue
+            stated[metric], possible[metric] = q.low, q.high
+            unit = self.thresholds.metrics.get(metric, ("", ""))[1]
+            shown[metric] = _qty(q) + unit
+        cas = facts.get("casualties")
+        if cas is not None and "deaths" not in stated:
+            possible["deaths"] = cas.high  # 伤亡N人: every one could be a death
+        if facts.magnitude is not None:
+            stated["magnitude"] = possible["magnitude"] = facts.magnitude
+        d_lo, d_hi = stated.get("deaths", 0), possible.get("deaths", 0)
+        m_lo, m_hi = stated.get("missing", 0), possible.get("missing", 0)
+        if std.deaths_include_missing and (d_lo or m_lo):
+            stated["deaths_incl_missing"] = d_lo + m_lo
+        if d_hi or m_hi:
+            possible["deaths_incl_missing"] = d_hi + m_hi
+            possible["deaths"] = d_hi + m_hi
+        if "deaths_incl_missing" in stated and m_lo:
+            shown["deaths_incl_missing"] = f"{fmt_value(stated['deaths_incl_missing'])}人（死亡{fmt_value(d_lo)}、失踪{fmt_value(m_lo)}）"
+        return stated, possible, shown
+
+
+def _qty(q) -> str:
+    return _range(q.low, q.high) + ("以上" if q.open else "")
+
+
+def _range(lo: float, hi: float) -> str:
+    if lo == hi:
+        return fmt_value(lo)
+    if hi == INF:
+        return f"{fmt_value(lo)}以上（上限不详）"
+    return f"{fmt_value(lo)}—{fmt_value(hi)}"
+
+
+def _top_per_metric(hits: list[Hit], rank: int) -> list[Hit]:
+    seen: set[str] = set()
+    out = []
+    for h in hits:
+        if RANK[h.rule.level] == rank and h.rule.metric not in seen:
+            seen.add(h.rule.metric)
+            out.append(h)
+    return out
+
+
+def default_paths() -> dict[str, Path]:
+    """The repository's shipped data files (source checkout / editable install)."""
+    root = Path(__file__).resolve().parent.parent.parent / "config"
+    return {"thresholds": root / "thresholds.toml", "routing": root / "routing.toml", "domains": root / "domains.toml"}
+
+
+_DEFAULT: Classifier | None = None
+
+
+def load_default() -> Classifier:
+    """Classifier over <repo>/config, built once per process (jieba's dictionary load costs ~0.5 s)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        p = default_paths()
+        _DEFAULT = Classifier.from_paths(p["thresholds"], p["routing"], p["domains"])
+    return _DEFAULT

@@ -1,0 +1,229 @@
+"""Pull the graded facts (counts, money, magnitude) out of a report.
+
+Duty officers read a report clause by clause and pair each count with the word
+it counts ("3人死亡，2人受伤"; "死亡3人"; "7死23伤"). This module does the same:
+inside one clause it lists the count mentions and the metric words in order
+and binds each count to its neighbouring word. Counts need a person measure
+word (人/名/位/例/口) or the 死/伤 shorthand, which keeps ages (17岁), times,
+road numbers (208国道) and vehicles (百余辆车) out. Reports are cumulative, so
+per metric the largest figure wins rather than a sum (rules.md §4.2).
+
+Pure: text in, :class:`Facts` out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .numerals import CN_CHARS, INF, NumeralError, Quantity, normalise, parse_quantity
+
+_PRE = "不少于|至少|最少|超过|多于|不足|不到|少于|将近|接近|大约|逾|近|约"
+_NUM = rf"(?:\d+(?:\.\d+)?[{CN_CHARS}]*|[{CN_CHARS}]+)"
+_BODY = (rf"(?:[数几上](?=[十百千万亿])[十百千万亿]+[余多来]?|{_NUM}(?:[余多来几][十百千万亿]*)?"
+         rf"(?:(?:至|到|-|~)\d+(?:\.\d+)?[十百千万亿]*[余多]?)?)")
+PERSON_RE = re.compile(
+    rf"(?P<q>(?:{_PRE})?(?:{_BODY}|多|若干|数|几))(?P<m>名|人|位|例|口)(?P<post>左右|上下|以上)?(?!次|民|类|们|员|士|选)"
+    rf"|(?P<q2>(?:{_PRE})?{_BODY})(?=[死伤亡])"
+)
+MONEY_RE = re.compile(rf"(?P<q>(?:{_PRE})?(?:{_BODY}))(?:元|人民币)")
+LOSS_RE = re.compile(r"(?<![无没未])(?:直接)?(?:经济|财产)?损失")
+LOSS_NUM_RE = re.compile(rf"损失(?:达到?|约|超过|近|高达|为|上)?(?P<q>(?:{_PRE})?(?:{_BODY}))(?![元\d])")
+MAG_RES = (
+    re.compile(r"(?:里氏|震级[为达是]?|[Mm][Ss]?)\s*(\d(?:\.\d+)?)\s*级?"),
+    re.compile(r"(\d(?:\.\d+)?)\s*级(?:强烈|强|大|左右的?|的)?(?:地震|强震|余震|大地震)"),
+    re.compile(r"(\d\.\d)(?:强烈|强)?(?:地震|强震)"),
+)
+CN_MAG_RE = re.compile(r"([一二三四五六七八九])点([零〇一二三四五六七八九])级")
+_CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
+CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
+
+# Metric words, longest first so 死伤 wins over 死, 伤亡 over 伤 (the regex takes the first
+# alternative that matches at a position). Vocabulary: rules.md §4.1.
+_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "casualties": ("伤亡", "死伤"),
+    "missing": ("失踪", "失联", "下落不明", "生死未卜", "被掩埋", "被埋", "去向不明"),
+    "serious_injuries": ("重伤", "危重", "病危", "伤势严重", "伤势较重", "伤情严重", "生命垂危", "重症", "伤重"),
+    "deaths": ("死亡", "遇难", "罹难", "身亡", "丧生", "殒命", "丧命", "毙命", "遇害", "溺亡", "离世", "去世",
+               "死者", "遇难者", "罹难者", "烧死", "熏死", "砸死", "压死", "撞死", "淹死", "炸死", "闷死",
+               "砍死", "杀死", "摔死", "致死", "被杀"),
+    "injuries": ("受伤", "负伤", "伤者", "伤员", "轻伤", "轻微伤", "擦伤", "伤病员"),
+    "poisoned": ("中毒", "发病", "不适", "症状", "病例", "患者"),
+    "trapped": ("被困",),
+    "evacuated": ("疏散", "转移", "撤离", "安置", "避险"),
+    "affected": ("受灾",),
+    "participants": ("聚集", "围堵", "堵路", "静坐", "上访", "游行"),
+    "hospitalized": ("送医", "入院", "住院", "就医", "就诊", "留观", "送往医院", "送院"),
+}
+_SINGLE = {"死": "deaths", "亡": "deaths", "伤": "injuries"}
+_WORD_METRIC = {w: m for m, ws in _KEYWORDS.items() for w in ws}
+_ALL_WORDS = sorted(_WORD_METRIC, key=len, reverse=True) + list(_SINGLE)
+KEYWORD_RE = re.compile("|".join(map(re.escape, _ALL_WORDS)))
+NEGATION_RE = re.compile(r"(?:无|未|没有|暂无|尚无|未见|并无|不会)(?:造成)?(?:人员)?$")
+
+VAGUE_CASUALTY_RE = re.compile(r"伤亡惨重|死伤惨重|大量人员伤亡|重大人员伤亡|死伤无数|死伤枕藉")
+
+_MAX_AFTER_GAP = 24
+"""Chars between a count and the word after it ("79名学生先后出现…中毒症状")."""
+_MAX_BEFORE_GAP = 8
+"""Chars between a word and the count after it ("死亡人数上升到27人")."""
+
+
+@dataclass(frozen=True)
+class Mention:
+    metric: str
+    quantity: Quantity
+    evidence: str
+
+
+@dataclass
+class Facts:
+    mentions: list[Mention] = field(default_factory=list)
+    magnitude: float | None = None
+    magnitude_evidence: str = ""
+    unnumbered: set[str] = field(default_factory=set)
+    """Metrics named without a count (部分学生被掩埋): noted, not graded."""
+    vague_casualties: str = ""
+
+    def get(self, metric: str) -> Quantity | None:
+        """Largest figure for a metric; exact counts supersede wordings without digits."""
+        ms = [m.quantity for m in self.mentions if m.metric == metric]
+        if not ms:
+            return None
+        numeric = [q for q in ms if not q.vague] or ms
+        best = max(numeric, key=lambda q: (q.low, q.high))
+        high = max(q.high for q in numeric)
+        return Quantity(best.low, high, open=best.open, vague=best.vague)
+
+    def evidence(self, metric: str) -> str:
+        q = self.get(metric)
+        for m in self.mentions:
+            if m.metric == metric and q is not None and m.quantity.low == q.low:
+                return m.evidence
+        return ""
+
+    def to_json(self) -> dict:
+        out: dict = {}
+        for metric in dict.fromkeys(m.metric for m in self.mentions):
+            q = self.get(metric)
+            if q is not None:
+                out[metric] = q.as_pair()
+        if self.magnitude is not None:
+            out["magnitude"] = [self.magnitude, self.magnitude]
+        if self.unnumbered:
+            out["unnumbered"] = sorted(self.unnumbered)
+        return out
+
+
+def _quantity(raw: str, post: str | None = None) -> Quantity | None:
+    try:
+        return parse_quantity(raw + (post or ""))
+    except NumeralError:
+        return None
+
+
+def extract(text: str) -> Facts:
+    """Facts from already-normalised text (see :func:`responder.classify.numerals.normalise`)."""
+    facts = Facts()
+    for clause in CLAUSE_SPLIT.split(text):
+        if clause:
+            _clause(clause, facts)
+    _money(text, facts)
+    _magnitude(text, facts)
+    m = VAGUE_CASUALTY_RE.search(text)
+    if m:
+        facts.vague_casualties = m.group(0)
+    return facts
+
+
+def _clause(clause: str, facts: Facts) -> None:
+    tokens: list[tuple[int, int, str, object]] = []  # (start, end, kind, payload)
+    for m in PERSON_RE.finditer(clause):
+        raw = m.group("q") or m.group("q2")
+        q = _quantity(raw, m.group("post") if m.group("q") else None)
+        if q is not None and q.high > 0:
+            tokens.append((m.start(), m.end(), "N", q))
+    for m in KEYWORD_RE.finditer(clause):
+        word = m.group(0)
+        if NEGATION_RE.search(clause[max(0, m.start() - 6):m.start()]):
+            continue
+        metric = _WORD_METRIC.get(word) or _SINGLE[word]
+        tokens.append((m.start(), m.end(), "K", (word, metric)))
+    if not tokens:
+        return
+    tokens.sort(key=lambda t: (t[0], t[2] == "K"))
+    # Drop keywords overlapping a count (the 死 of "7死" is part of the shorthand, kept as K).
+    claimed: set[int] = set()
+    bound_n: set[int] = set()
+    for i, (s, e, kind, payload) in enumerate(tokens):
+        if kind != "N":
+            continue
+        q = payload
+        prev = tokens[i - 1] if i > 0 else None
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        target = None
+        if (prev is not None and prev[2] == "K" and (i - 1) not in claimed
+                and s - prev[1] <= _MAX_BEFORE_GAP and prev[3][0] not in _SINGLE):
+            target = i - 1
+        elif nxt is not None and nxt[2] == "K":
+            word = nxt[3][0]
+            gap = nxt[0] - e
+            if word in _SINGLE:
+                if gap == 0:
+                    target = i + 1
+            elif gap <= _MAX_AFTER_GAP:
+                target = i + 1
+        if target is None:
+            continue
+        claimed.add(target)
+        bound_n.add(i)
+        metric = tokens[target][3][1]
+        lo, hi = min(s, tokens[target][0]), max(e, tokens[target][1])
+        facts.mentions.append(Mention(metric, q, clause[lo:hi]))
+    for i, (s, e, kind, payload) in enumerate(tokens):
+        if kind == "K" and i not in claimed and payload[0] not in _SINGLE:
+            facts.unnumbered.add(payload[1])
+
+
+def _money(text: str, facts: Facts) -> None:
+    for clause in CLAUSE_SPLIT.split(text):
+        if not LOSS_RE.search(clause):
+            continue
+        found = False
+        for m in MONEY_RE.finditer(clause):
+            q = _quantity(m.group("q"))
+            if q is not None and q.high > 0:
+                facts.mentions.append(Mention("economic_loss", q, clause[max(0, m.start() - 8):m.end()]))
+                found = True
+        if not found:
+            for m in LOSS_NUM_RE.finditer(clause):
+                q = _quantity(m.group("q"))
+                if q is not None and q.high > 0 and re.search("[万亿]", m.group("q")):
+                    facts.mentions.append(Mention("economic_loss", q, m.group(0)))
+
+
+def _magnitude(text: str, facts: Facts) -> None:
+    best: float | None = None
+    ev = ""
+    for rx in MAG_RES:
+        for m in rx.finditer(text):
+            try:
+                v = float(m.group(1))
+            except ValueError:
+                continue
+            if 0 < v < 10 and (best is None or v > best):
+                best, ev = v, text[max(0, m.start() - 6):m.end() + 2]
+    for m in CN_MAG_RE.finditer(text):
+        v = _CN_DIGIT[m.group(1)] + _CN_DIGIT[m.group(2)] / 10
+        if best is None or v > best:
+            best, ev = v, text[max(0, m.start() - 6):m.end() + 2]
+    facts.magnitude = best
+    facts.magnitude_evidence = ev
+
+
+def prepare(title: str, text: str) -> str:
+    """Title and body as one normalised text; the title ends its own clause."""
+    return normalise(f"{title}\n{text}") if text else normalise(title)
+
+
+__all__ = ["Facts", "Mention", "extract", "prepare", "INF"]
