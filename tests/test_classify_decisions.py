@@ -1,0 +1,191 @@
+"""Whole decisions: markers, conservative readings, ordinary opinion, routing, reasons, facts."""
+
+import json
+
+import pytest
+
+from responder.classify import Decision, load_default, parse_level
+from responder.classify.extract import extract, prepare
+
+
+@pytest.fixture(scope="module")
+def clf():
+    return load_default()
+
+
+@pytest.mark.parametrize("title,level", [
+    ("某县启动Ⅰ级应急响应应对山洪", "I"),
+    ("某市启动二级应急响应", "II"),
+    ("省政府启动一级预案 救援队已集结", "I"),
+    ("该事故已被定性为重大生产安全事故", "II"),
+    ("国务院调查组认定该起火灾为特别重大火灾事故", "I"),
+])
+def test_explicit_level_markers_are_taken_as_stated(clf, title, level):
+    """Phrases that state the level (特别重大, Ⅰ级响应, 启动二级应急响应, 定性为重大…事故) set it."""
+    d = clf.classify(title)
+    assert d.level == level and d.clock == "5h"
+    assert any("明确表述" in r for r in d.reasons)
+
+
+def test_highest_credible_signal_wins(clf):
+    """Facts above a stated level win: 35 deaths with a 二级响应 marker is 特别重大."""
+    d = clf.classify("某地爆炸事故已致35人死亡，当地启动二级应急响应")
+    assert d.level == "I"
+
+
+def test_journalistic_major_is_not_a_marker(clf):
+    """A headline calling a 4-death crash 重大交通事故 (press usage) is graded by the facts: 较大, 48h."""
+    d = clf.classify("某高速发生重大交通事故 4人死亡")
+    assert d.level == "III" and d.clock == "48h"
+    assert any("新闻用语" in r for r in d.reasons)
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("I", "I"), ("Ⅱ", "II"), ("二级", "II"), ("特别重大", "I"), ("较大", "III"), ("4", "IV"), ("Ⅳ级", "IV"),
+    ("五级", None), ("", None), (None, None),
+])
+def test_declared_level_forms(value, expected):
+    """Feed level fields in Roman, Chinese and Arabic forms normalise to I..IV; others to None."""
+    assert parse_level(value) == expected
+
+
+def test_declared_level_counts_and_invalid_one_is_ignored_with_a_reason(clf):
+    """A declared 重大 raises the level; an unreadable declared level is ignored and flagged for review."""
+    assert clf.classify("某地发生火灾", declared_level="Ⅱ").level == "II"
+    d = clf.classify("某地发生火灾", declared_level="超级大")
+    assert d.level == "IV" and d.needs_review and any("无法识别" in r for r in d.reasons)
+
+
+@pytest.mark.parametrize("title", ["某矿发生爆炸 数十人死亡", "某地发生爆炸 伤亡惨重", "一客车坠河 多人死亡"])
+def test_vague_counts_that_could_reach_major_get_the_stricter_clock(clf, title):
+    """数十人死亡, 伤亡惨重, 多人死亡: could reach 重大, so 5h with needs_review."""
+    d = clf.classify(title)
+    assert d.clock == "5h" and d.needs_review
+
+
+def test_near_a_hundred_poisoned_stays_below_the_100_line(clf):
+    """近百人中毒 is 90–99: 一般, 48h (no number in the reading reaches 100)."""
+    d = clf.classify("某校近百名学生食物中毒")
+    assert d.level == "IV" and d.clock == "48h"
+
+
+def test_missing_people_count_with_the_dead_for_the_clock_only(clf):
+    """Traffic: 5 dead + 6 missing could be 11 dead: level stays 较大, clock 5h, review asked."""
+    d = clf.classify("一辆客车坠江 已致5人死亡6人失踪")
+    assert d.level == "III" and d.clock == "5h" and d.needs_review
+    assert d.facts["deaths"] == [5, 5] and d.facts["missing"] == [6, 6]
+
+
+def test_at_least_counts_keep_the_level_and_ask_for_review(clf):
+    """至少3人死亡 is 较大 now; the figure may rise, so review is asked but the clock stays 48h."""
+    d = clf.classify("某地两车相撞 至少3人死亡")
+    assert d.level == "III" and d.clock == "48h" and d.needs_review
+
+
+def test_escalating_event_type_gets_the_stricter_clock(clf):
+    """A terror attack with no casualty figure yet runs the 5h clock with review."""
+    d = clf.classify("某地火车站发生暴力恐怖袭击事件")
+    assert d.category == "社会安全事件" and d.department == "县公安局"
+    assert d.clock == "5h" and d.needs_review
+
+
+def test_quake_cause_outranks_the_accident_it_caused(clf):
+    """A quake headline that also names a mine is graded by the earthquake plan (9 dead → 一般)."""
+    d = clf.classify("某县3.5级地震 煤矿巷道受损9人遇难")
+    assert d.category == "自然灾害" and d.level == "IV"
+
+
+def test_word_boundaries_keep_place_names_from_triggering_kinds(clf):
+    """明火 inside 昆明火车站 is not a fire: jieba segmentation keeps the kind as the attack."""
+    d = clf.classify("昆明火车站发生暴力恐怖袭击 27人遇难")
+    assert d.category == "社会安全事件" and d.level == "I"
+
+
+def test_outside_mainland_is_classified_but_flagged(clf):
+    """An accident abroad is graded as usual but needs review."""
+    d = clf.classify("加纳发生交通事故致14人死亡")
+    assert d.level == "II" and d.needs_review and d.facts.get("outside") == "加纳"
+
+
+@pytest.mark.parametrize("title,domain,department", [
+    ("石台县某小学乱收费，家长反映学费过高", "义务教育", "县教体局"),
+    ("小区旁工地夜间施工噪音扰民", "生态环境", "县生态环境分局"),
+    ("今年的种粮补贴为什么还没发放", "涉农补贴", "县农业农村局"),
+    ("网传某饭店使用过期食品", "食品药品监管", "县市场监管局"),
+    ("低保申请迟迟没有结果", "社会救助", "县民政局"),
+])
+def test_ordinary_opinion_has_no_level_and_is_routed_by_domain(clf, title, domain, department):
+    """Complaints and questions about ordinary matters: level null, 48h, lead department of the 附件2 domain."""
+    d = clf.classify(title)
+    assert d.level is None and d.level_name is None and d.category is None
+    assert d.clock == "48h" and (d.domain, d.department) == (domain, department)
+
+
+def test_unmatched_opinion_goes_to_the_office(clf):
+    """Text that matches no domain is routed to 县政务公开办 for assignment."""
+    d = clf.classify("请问这个事情怎么办")
+    assert d.level is None and d.department == "县政务公开办" and d.domain is None
+
+
+def test_emergency_routing_uses_the_category_owner_and_cooperating_departments(clf):
+    """School food poisoning: 县市场监管局 leads, 县卫健委 and 县教体局 cooperate."""
+    d = clf.classify("某小学32名学生食物中毒")
+    assert d.department == "县市场监管局"
+    assert "县卫健委" in d.co_departments and "县教体局" in d.co_departments
+
+
+def test_hazard_talk_is_not_an_event(clf):
+    """消防演练/火灾隐患 mention a kind word without reporting an event."""
+    d = clf.classify("小区开展消防演练，排查火灾隐患")
+    assert d.level is None
+
+
+@pytest.mark.parametrize("text,metric,pair", [
+    ("208国道上一名17岁少女当场死亡", "deaths", [1, 1]),
+    ("事故造成7死23伤", "injuries", [23, 23]),
+    ("死亡3人受伤2人", "deaths", [3, 3]),
+    ("2人死亡3人受伤", "injuries", [3, 3]),
+    ("先报3人死亡。截至目前已造成5人死亡", "deaths", [5, 5]),
+    ("百余辆车相撞，1人死亡", "deaths", [1, 1]),
+    ("一家六口遇难", "deaths", [6, 6]),
+    ("其中，造成重伤5人、轻伤6人", "serious_injuries", [5, 5]),
+    ("79名学生先后出现呕吐、腹泻等食物中毒症状", "poisoned", [79, 79]),
+    ("直接经济损失达1亿多元", "economic_loss", [100_000_001, 199_999_999]),
+])
+def test_extraction_pairs_counts_with_their_words(text, metric, pair):
+    """Counts bind to their neighbouring word; ages, roads and vehicles are not casualties; latest figure wins."""
+    facts = extract(prepare(text, "")).to_json()
+    assert facts[metric] == pair
+
+
+def test_negated_casualties_are_not_counted():
+    """无人员伤亡 adds no casualty count."""
+    facts = extract(prepare("仓库起火，无人员伤亡", "")).to_json()
+    assert "deaths" not in facts and "casualties" not in facts
+
+
+def test_to_json_has_exactly_the_documented_fields(clf):
+    """The --jsonl record carries exactly id, level, level_name, category, domain, department, clock, needs_review, reasons."""
+    d = clf.classify("某镇一客车与货车相撞致12人死亡")
+    assert isinstance(d, Decision)
+    obj = d.to_json("a1")
+    assert list(obj) == ["id", "level", "level_name", "category", "domain", "department", "clock", "needs_review", "reasons"]
+    assert obj["id"] == "a1" and obj["clock"] == "5h" and isinstance(obj["reasons"], list)
+    json.dumps(d.facts)
+
+
+@pytest.mark.parametrize("title,text", [("", ""), ("   ", "")])
+def test_empty_input_is_a_clear_error(clf, title, text):
+    """Nothing to classify raises ClassifyError with a Chinese message."""
+    from responder.classify import ClassifyError
+
+    with pytest.raises(ClassifyError, match="为空"):
+        clf.classify(title, text)
+
+
+def test_non_text_input_is_a_clear_error(clf):
+    """A non-string title raises ClassifyError, not AttributeError."""
+    from responder.classify import ClassifyError
+
+    with pytest.raises(ClassifyError):
+        clf.classify(123)  # type: ignore[arg-type]
