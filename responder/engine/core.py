@@ -1,0 +1,739 @@
+"""The clocks engine: cases, their obligations, and ``advance(…, now)``.
+
+Everything here takes ``now`` and reads no clock. The shell calls
+:func:`advance` when the next thing is due (it returns when that is) and on a
+slow safety tick; there is never one scheduler job per clock.
+
+Exactly-once steps, across crashes and several workers: due clocks are found
+through the partial index on ``next_action_at``; each is *claimed* by the
+conditional UPDATE that moves it on (``WHERE id = … AND next_step = <as read>
+AND generation = <as read>``). Only the worker whose UPDATE changed the row
+(rowcount 1) writes the step, its outbox messages and its audit event — in the
+same transaction, so a crash before commit leaves the clock due and nothing
+sent, and a crash after commit leaves it moved on with its messages queued.
+Every change to a case bumps ``generation``; keys carry it, so a step computed
+for an older state can never fire, and queued messages of an older state are
+cancelled in the transaction that changes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import structlog
+from sqlalchemy import and_, func, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from responder import audit
+from responder.data import Contact, Unit
+from responder.db import transaction
+from responder.engine import ladder as ladder_mod
+from responder.engine.handlers import handler_for
+from responder.engine.policy import RELEASE_KINDS, Policies, load_policies
+from responder.models import Case, Clock, ClockStep, Item, Meta, OutboxMessage, Release
+from responder.outbox import enqueue
+from responder.timeutil import fmt_duration, iso_utc
+
+log = structlog.get_logger("responder.engine")
+
+OPEN_STATES = ("running", "overdue")
+LEVEL_NAMES = {"I": "特别重大", "II": "重大", "III": "较大", "IV": "一般"}
+LEVEL_RANK = {None: 0, "IV": 1, "III": 2, "II": 3, "I": 4}
+
+
+class EngineError(ValueError):
+    """An operator request the engine refuses, with a reason for the operator."""
+
+
+# ------------------------------------------------------------------ policies
+
+
+@lru_cache(maxsize=8)
+def _policies_cached(path: str, mtime: float) -> Policies:
+    return load_policies(path)
+
+
+def policies_for(settings: Any) -> Policies:
+    p = Path(settings.data_paths["policies"])
+    return _policies_cached(str(p), p.stat().st_mtime)
+
+
+def channels_for(settings: Any) -> list[str]:
+    n = settings.file.notify
+    out = []
+    for c in n.channels:
+        if c == "sms" and (not n.sms.enabled or n.sms.provider == "none"):
+            continue
+        if c == "email" and not n.email.enabled:
+            continue
+        out.append(c)
+    return out
+
+
+# ------------------------------------------------------------------ pure helpers
+
+
+def clock_start(basis: str, *, event_at: dt.datetime | None, published_at: dt.datetime | None,
+                first_seen_at: dt.datetime, now: dt.datetime, future_tolerance_s: int) -> tuple[dt.datetime, str, str | None]:
+    """When a clock starts, which basis was used, and a note when we had to fall back.
+
+    By default the first public report (the item's published time); when that is
+    missing or lies in the future (beyond a tolerance for clock skew), the time
+    responder first saw the item.
+    """
+    tol = dt.timedelta(seconds=future_tolerance_s)
+    if basis == "event" and event_at is not None and event_at <= now + tol:
+        return event_at, "event", None
+    if basis in ("first_report", "event"):
+        if published_at is None:
+            return first_seen_at, "first_seen", "发布时间缺失，按首次发现时间起算"
+        if published_at > now + tol:
+            return first_seen_at, "first_seen", "发布时间晚于当前时间，按首次发现时间起算"
+        return min(published_at, first_seen_at), "first_report", None
+    return first_seen_at, "first_seen", None
+
+
+def unit_for_department(settings: Any, department: str | None) -> Unit:
+    u = settings.unit(department) if department else None
+    return u or settings.office
+
+
+def recipients_for(settings: Any, unit: Unit, co_units: list[Unit], step: dict[str, Any]) -> list[Contact]:
+    """Contacts a step reaches: the unit's roles, co-departments' roles, the office's roles — each once."""
+    out: list[Contact] = []
+    seen: set[str] = set()
+
+    def add(u: Unit, roles: list[str]) -> None:
+        for r in roles:
+            c = u.contact(r)
+            if c is not None and c.key not in seen:
+                seen.add(c.key)
+                out.append(c)
+
+    add(unit, step.get("roles", []))
+    for cu in co_units:
+        add(cu, step.get("co_roles", []))
+    add(settings.office, step.get("office_roles", []))
+    return out
+
+
+# ------------------------------------------------------------------ results
+
+
+@dataclass
+class AdvanceResult:
+    clocks: int = 0
+    steps: int = 0
+    skipped: int = 0
+    messages: int = 0
+    stopped: int = 0
+    conflicts: int = 0
+    errors: list[str] = field(default_factory=list)
+    next_due_at: dt.datetime | None = None
+
+
+@dataclass
+class OpenResult:
+    cases_opened: list[int] = field(default_factory=list)
+    attached: list[int] = field(default_factory=list)
+    upgraded: list[int] = field(default_factory=list)
+    releases_attached: list[int] = field(default_factory=list)
+    releases_proposed: list[int] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ advance
+
+
+def next_due_at(engine: Engine) -> dt.datetime | None:
+    """The earliest pending clock action (partial index: no scan of closed clocks)."""
+    with Session(engine) as s:
+        return s.exec(select(func.min(Clock.next_action_at)).where(Clock.next_action_at.is_not(None))).one()
+
+
+def advance(engine: Engine, settings: Any, now: dt.datetime, *, owner: str | None = None, limit: int = 500) -> AdvanceResult:
+    """Take every clock step due at ``now``; return what was done and when the next thing is due."""
+    owner = owner or f"engine:{os.getpid()}"
+    res = AdvanceResult()
+    with Session(engine) as s:
+        due = s.exec(select(Clock).where(Clock.next_action_at.is_not(None), Clock.next_action_at <= now)
+                     .order_by(Clock.next_action_at).limit(limit)).all()
+        due_ids = [c.id for c in due]
+    if due_ids:
+        with transaction(engine) as s:
+            clocks = s.exec(select(Clock).where(Clock.id.in_(due_ids))).all()
+            case_ids = {c.case_id for c in clocks if c.case_id is not None}
+            if case_ids:
+                s.exec(select(Case).where(Case.id.in_(case_ids))).all()  # into the identity map
+            for clock in sorted(clocks, key=lambda c: (c.next_action_at, c.id)):
+                if clock.next_action_at is None or clock.next_action_at > now:
+                    continue  # someone else moved it between our two reads
+                res.clocks += 1
+                try:
+                    with s.begin_nested():
+                        _advance_clock(s, settings, clock, now, owner, res)
+                except _Conflict:
+                    res.conflicts += 1
+                except Exception as exc:  # one bad clock must not stop the others
+                    log.exception("clock.advance_failed", clock_id=clock.id, case_id=clock.case_id)
+                    res.errors.append(f"clock {clock.id}: {exc}")
+                    with s.begin_nested():
+                        # Push it forward so a poisoned row cannot spin the loop; the self-check reports it.
+                        s.exec(update(Clock).where(Clock.id == clock.id)
+                               .values(next_action_at=now + dt.timedelta(minutes=5)))
+            _set_meta(s, "engine_last_run", iso_utc(now) or "", now)
+    res.next_due_at = next_due_at(engine)
+    return res
+
+
+class _Conflict(Exception):
+    pass
+
+
+def _advance_clock(s: Session, settings: Any, clock: Clock, now: dt.datetime, owner: str, res: AdvanceResult) -> None:
+    handler = handler_for(clock.obligation)
+    if handler is None:
+        raise RuntimeError(f"no handler for obligation {clock.obligation!r}")
+    old_step, gen = clock.next_step, clock.generation
+    reason = handler.satisfied(s, clock, now)
+    if reason:
+        _claim(s, clock, old_step, gen, next_step=old_step, next_action_at=None, state="met", met_at=now)
+        audit.record(s, at=now, kind="clock.satisfied", subject=f"clock:{clock.id}", actor=owner,
+                     data={"obligation": clock.obligation, "reason": reason, "unit": clock.unit_id})
+        res.stopped += 1
+        return
+    plan = ladder_mod.plan_due(clock.policy, clock.started_at, clock.deadline_at, old_step, now)
+    state = clock.state
+    if state == "running" and now >= clock.deadline_at:
+        state = "overdue"
+    _claim(s, clock, old_step, gen, next_step=plan.next_step, next_action_at=plan.next_action_at, state=state)
+    policy = clock.policy
+    urgent = bool(policy.get("urgent"))
+    channels = policy.get("channels") or channels_for(settings)
+    for index, spec, due in plan.take:
+        kind = spec["kind"]
+        step_urgent = urgent or kind in ("overdue", "repeat_overdue")
+        contacts = handler.recipients(s, clock, spec, settings)
+        if contacts is None:
+            unit = settings.unit(clock.unit_id) if clock.unit_id else settings.office
+            contacts = recipients_for(settings, unit or settings.office, [], spec)
+        ctx = service_context(settings, clock.case_id) | handler.context(s, clock, spec, now)
+        ctx.update({"step_kind": kind, "urgent": step_urgent, "overdue_seconds": max(0, int((now - clock.deadline_at).total_seconds())),
+                    "repeat_no": spec.get("repeat_no", 0)})
+        step_key = f"g{gen}:s{index}"
+        n = 0
+        for c in contacts:
+            n += len(enqueue(s, now=now, key=f"clock:{clock.id}|{step_key}", kind=kind, contact=c, context=ctx,
+                             channels=channels, urgent=step_urgent, case_id=clock.case_id, clock_id=clock.id,
+                             generation=gen, check_existing=False))
+        s.add(ClockStep(clock_id=clock.id, case_id=clock.case_id, step_key=step_key, step_kind=kind, due_at=due,
+                        taken_at=now, recipients=[c.key for c in contacts], messages=n))
+        audit.record(s, at=now, kind="clock.step", subject=f"case:{clock.case_id}" if clock.case_id else clock.subject,
+                     actor=owner, data={"clock_id": clock.id, "step": step_key, "kind": kind, "due_at": iso_utc(due),
+                                        "recipients": [c.key for c in contacts], "messages": n})
+        res.steps += 1
+        res.messages += n
+    res.skipped += len(plan.skipped)
+    if state == "overdue" and clock.state != "overdue":
+        audit.record(s, at=now, kind="clock.overdue", subject=f"case:{clock.case_id}" if clock.case_id else clock.subject,
+                     actor=owner, data={"clock_id": clock.id, "obligation": clock.obligation, "deadline_at": iso_utc(clock.deadline_at)})
+    s.flush()
+
+
+def _claim(s: Session, clock: Clock, old_step: int, gen: int, **values: Any) -> None:
+    """The conditional UPDATE that claims and moves a clock; raise _Conflict if another worker did."""
+    r = s.exec(update(Clock).where(and_(Clock.id == clock.id, Clock.next_step == old_step, Clock.generation == gen,
+                                        Clock.next_action_at.is_not(None)))
+               .values(**values).execution_options(synchronize_session=False))
+    if r.rowcount != 1:
+        raise _Conflict()
+    s.expire(clock)
+
+
+def _set_meta(s: Session, key: str, value: str, now: dt.datetime) -> None:
+    m = s.get(Meta, key)
+    if m is None:
+        s.add(Meta(key=key, value=value, updated_at=now))
+    else:
+        m.value, m.updated_at = value, now
+        s.add(m)
+
+
+# ------------------------------------------------------------------ cases and clocks
+
+
+def _start_clock(s: Session, settings: Any, case: Case, snapshot: dict[str, Any], *, start: dt.datetime, basis: str,
+                 now: dt.datetime, original_start: dt.datetime | None = None, note: str | None = None) -> Clock:
+    deadline = start + dt.timedelta(seconds=snapshot["deadline_s"])
+    unit = unit_for_department(settings, case.department)
+    snap = dict(snapshot)
+    notes = []
+    if note:
+        notes.append(note)
+    if deadline <= now:
+        notes.append(f"到达时已超时 {fmt_duration((now - deadline).total_seconds())}")
+    if original_start is not None and original_start < start:
+        notes.append(f"升级时距原起算时间已过 {fmt_duration((start - original_start).total_seconds())}")
+    snap["notes"] = notes
+    clock = Clock(case_id=case.id, subject=f"case:{case.id}", unit_id=unit.id, obligation=snap["obligation"],
+                  state="overdue" if deadline <= now else "running", start_basis=basis, started_at=start,
+                  deadline_at=deadline, original_start_at=original_start, generation=case.generation, policy=snap,
+                  next_step=0, next_action_at=ladder_mod.first_action_at(snap, start, deadline))
+    s.add(clock)
+    s.flush()
+    audit.record(s, at=now, kind="clock.started", subject=f"case:{case.id}",
+                 data={"clock_id": clock.id, "obligation": clock.obligation, "start_basis": basis,
+                       "started_at": iso_utc(start), "deadline_at": iso_utc(deadline), "notes": notes,
+                       "original_start_at": iso_utc(original_start)})
+    return clock
+
+
+def _open_clocks(s: Session, case_id: int) -> list[Clock]:
+    return list(s.exec(select(Clock).where(Clock.case_id == case_id, Clock.state.in_(OPEN_STATES))).all())
+
+
+def _stop_clock(s: Session, clock: Clock, state: str, now: dt.datetime, *, met_at: dt.datetime | None = None,
+                release_id: int | None = None, reason: str = "") -> None:
+    clock.state = state
+    clock.next_action_at = None
+    clock.met_at = met_at
+    clock.met_by_release_id = release_id
+    clock.generation += 1
+    s.add(clock)
+    audit.record(s, at=now, kind=f"clock.{state}", subject=f"case:{clock.case_id}",
+                 data={"clock_id": clock.id, "obligation": clock.obligation, "met_at": iso_utc(met_at),
+                       "deadline_at": iso_utc(clock.deadline_at), "release_id": release_id, "reason": reason})
+
+
+def _bump(s: Session, case: Case, now: dt.datetime) -> None:
+    """A new generation: queued messages computed for the old state are cancelled."""
+    case.generation += 1
+    case.updated_at = now
+    s.add(case)
+    s.flush()
+    s.exec(update(OutboxMessage).where(OutboxMessage.case_id == case.id, OutboxMessage.generation < case.generation,
+                                       OutboxMessage.status.in_(("pending", "held", "failed")))
+           .values(status="cancelled", last_error="案件状态已变化，消息作废")
+           .execution_options(synchronize_session=False))
+    for c in _open_clocks(s, case.id):
+        c.generation = case.generation
+        s.add(c)
+
+
+def _item_start(policies: Policies, item: Item, now: dt.datetime) -> tuple[dt.datetime, str, str | None]:
+    return clock_start(policies.start.basis, event_at=None, published_at=item.published_at,
+                       first_seen_at=item.first_seen_at, now=now, future_tolerance_s=policies.start.future_tolerance_s)
+
+
+def _apply_decision(case: Case, d: Any) -> None:
+    case.level = d.level
+    case.level_name = d.level_name or (LEVEL_NAMES.get(d.level) if d.level else None)
+    case.category = d.category
+    case.domain = d.domain
+    case.department = d.department
+    case.co_departments = list(d.co_departments or ())
+    case.clock_class = d.clock
+    case.needs_review = bool(d.needs_review)
+    case.reasons = list(d.reasons or ())
+    case.facts = dict(d.facts or {})
+
+
+def create_case(s: Session, settings: Any, policies: Policies, *, title: str, decision: Any, start: dt.datetime,
+                basis: str, now: dt.datetime, source_role: str = "opinion", note: str | None = None,
+                actor: str = "system") -> Case:
+    """Open a case from a classification and start the clocks its policy puts on it."""
+    case = Case(title=title[:500], source_role=source_role, detected_at=now, opened_at=now, first_report_at=start,
+                updated_at=now)
+    _apply_decision(case, decision)
+    if note:
+        case.reasons = [*case.reasons, note]
+    s.add(case)
+    s.flush()
+    audit.record(s, at=now, kind="case.opened", subject=f"case:{case.id}", actor=actor,
+                 data={"title": case.title, "level": case.level, "clock": case.clock_class, "category": case.category,
+                       "domain": case.domain, "department": case.department, "needs_review": case.needs_review,
+                       "reasons": case.reasons})
+    channels = channels_for(settings)
+    for p in policies.for_class(case.clock_class):
+        _start_clock(s, settings, case, policies.snapshot(p, channels), start=start, basis=basis, now=now, note=note)
+    if case.needs_review:
+        _ask_review(s, settings, policies, case, now)
+    return case
+
+
+def _ask_review(s: Session, settings: Any, policies: Policies, case: Case, now: dt.datetime) -> None:
+    """The stricter clock runs; a person at the office is asked to confirm or downgrade."""
+    ctx = case_context(settings, case, None)
+    for role in policies.file.review.roles:
+        c = settings.office.contact(role)
+        if c is not None:
+            enqueue(s, now=now, key=f"case:{case.id}|review|g{case.generation}", kind="review_needed", contact=c,
+                    context=ctx, channels=channels_for(settings), urgent=case.clock_class == "5h", case_id=case.id,
+                    generation=case.generation)
+
+
+def case_context(settings: Any | None, case: Case, clock: Clock | None) -> dict[str, Any]:
+    """The message context of a case (docs/messages.md); ``settings`` adds county and link."""
+    ctx: dict[str, Any] = {
+        "case_id": case.id, "case_title": case.title, "level": case.level, "level_name": case.level_name,
+        "clock_class": case.clock_class, "department": case.department or "县政务公开办",
+        "needs_review": case.needs_review, "reasons": list(case.reasons),
+    }
+    if clock is not None:
+        ctx.update({"obligation": clock.obligation, "obligation_label": clock.policy.get("label", ""),
+                    "basis": clock.policy.get("basis", ""), "started_at": iso_utc(clock.started_at),
+                    "deadline_at": iso_utc(clock.deadline_at)})
+    else:
+        ctx.update({"obligation": "", "obligation_label": "", "basis": "", "started_at": iso_utc(case.first_report_at),
+                    "deadline_at": None})
+    if settings is not None:
+        ctx.update(service_context(settings, case.id))
+    return ctx
+
+
+def service_context(settings: Any, case_id: int | None) -> dict[str, Any]:
+    base = settings.file.service.public_base_url.rstrip("/")
+    return {"county": settings.file.service.county, "url": f"{base}/cases/{case_id}" if base and case_id else ""}
+
+
+Classify = Callable[..., Any]
+
+
+def default_classifier(settings: Any) -> Classify:
+    from responder.classify import Classifier
+
+    p = settings.data_paths
+    c = _classifier_cached(str(p["thresholds"]), str(p["routing"]), str(p["domains"]))
+    return c.classify
+
+
+@lru_cache(maxsize=4)
+def _classifier_cached(thresholds: str, routing: str, domains: str) -> Any:
+    from responder.classify import Classifier
+
+    return Classifier.from_paths(Path(thresholds), Path(routing), Path(domains))
+
+
+def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Classify | None = None,
+               limit: int = 500) -> OpenResult:
+    """Turn newly ingested items into cases (or attach them), and match releases to cases."""
+    classify = classify or default_classifier(settings)
+    policies = policies_for(settings)
+    res = OpenResult()
+    with transaction(engine) as s:
+        items = s.exec(select(Item).where(Item.status.in_(("new", "attached", "release"))).order_by(Item.id).limit(limit)).all()
+        for item in items:
+            if item.status == "release":
+                _match_release_item(s, settings, policies, item, now, res)
+                continue
+            decision = classify(item.title, item.text, declared_level=item.declared_level,
+                                declared_category=item.declared_category)
+            target = None
+            if item.case_id is not None:
+                target = s.get(Case, item.case_id)
+            elif (item.extra or {}).get("same_story_as"):
+                other = s.get(Item, int(item.extra["same_story_as"]))
+                if other is not None and other.case_id is not None:
+                    target = s.get(Case, other.case_id)
+                    item.attach_reason = item.attach_reason or f"与条目#{other.id}为同一事件"
+            if target is not None and target.state == "open":
+                item.case_id = target.id
+                item.status = "classified"
+                s.add(item)
+                res.attached.append(item.id)
+                audit.record(s, at=now, kind="item.attached", subject=f"case:{target.id}",
+                             data={"item_id": item.id, "reason": item.attach_reason})
+                if LEVEL_RANK[decision.level] > LEVEL_RANK[target.level] and decision.clock == "5h":
+                    _upgrade(s, settings, policies, target, decision, item, now)
+                    res.upgraded.append(target.id)
+                continue
+            start, basis, note = _item_start(policies, item, now)
+            case = create_case(s, settings, policies, title=item.title or item.text[:60], decision=decision, start=start,
+                               basis=basis, now=now, source_role=item.role, note=note)
+            item.case_id = case.id
+            item.status = "classified"
+            s.add(item)
+            res.cases_opened.append(case.id)
+    return res
+
+
+def _upgrade(s: Session, settings: Any, policies: Policies, case: Case, decision: Any, item: Item | None,
+             now: dt.datetime, *, actor: str = "system", reason: str | None = None) -> None:
+    """Later information makes the case major: 5 h and 24 h clocks start (by policy) when it arrived."""
+    old = {"level": case.level, "clock": case.clock_class}
+    original_start = case.first_report_at or case.opened_at
+    was_5h = case.clock_class == "5h"
+    _apply_decision(case, decision)
+    if reason:
+        case.reasons = [*case.reasons, reason]
+    _bump(s, case, now)
+    if not was_5h:
+        if item is not None:
+            info_at, _basis, _note = _item_start(policies, item, now)
+        else:
+            info_at = now
+        start = original_start if policies.start.upgrade_start == "original" else info_at
+        for c in _open_clocks(s, case.id):
+            _stop_clock(s, c, "cancelled", now, reason="升级为特别重大/重大，由5小时时限取代")
+        channels = channels_for(settings)
+        for p in policies.for_class("5h"):
+            _start_clock(s, settings, case, policies.snapshot(p, channels), start=start,
+                         basis="upgrade" if start == info_at else "original", now=now, original_start=original_start)
+    audit.record(s, at=now, kind="case.upgraded", subject=f"case:{case.id}", actor=actor,
+                 data={"from": old, "to": {"level": case.level, "clock": case.clock_class},
+                       "item_id": item.id if item else None, "reason": reason, "reasons": case.reasons})
+    if case.needs_review:
+        _ask_review(s, settings, policies, case, now)
+
+
+# ------------------------------------------------------------------ releases
+
+
+def _satisfy(s: Session, settings: Any, policies: Policies, case: Case, release: Release, now: dt.datetime) -> list[int]:
+    """Stop every open clock of the case that this kind of release satisfies."""
+    stopped = []
+    for c in _open_clocks(s, case.id):
+        if release.kind in c.policy.get("satisfied_by", []):
+            state = "met" if release.published_at <= c.deadline_at else "met_late"
+            _stop_clock(s, c, state, now, met_at=release.published_at, release_id=release.id)
+            stopped.append(c.id)
+    if case.clock_class == "5h" and case.state == "open" and release.kind in policies.file.continued_release.satisfied_by:
+        _start_clock(s, settings, case, policies.continued_snapshot(channels_for(settings)),
+                     start=release.published_at, basis="release", now=now)
+    elif case.clock_class == "48h" and not _open_clocks(s, case.id):
+        case.state, case.closed_at, case.close_kind = "closed", now, "met"
+        case.close_reason = f"已{release.kind}（{release.url or release.title}）"
+        s.add(case)
+        audit.record(s, at=now, kind="case.closed", subject=f"case:{case.id}", data={"kind": "met", "release_id": release.id})
+    return stopped
+
+
+def record_release(engine: Engine, settings: Any, case_id: int, *, kind: str, url: str | None, now: dt.datetime,
+                   at: dt.datetime | None = None, title: str = "", actor: str = "operator") -> Release:
+    """An operator records a release or response (``responder release``)."""
+    if kind not in RELEASE_KINDS:
+        raise EngineError(f"未知的发布类型 {kind!r}；可选：{'、'.join(RELEASE_KINDS)}")
+    published = at or now
+    if published > now + dt.timedelta(minutes=10):
+        raise EngineError("发布时间晚于当前时间：请检查 --at")
+    policies = policies_for(settings)
+    with transaction(engine) as s:
+        case = s.get(Case, case_id)
+        if case is None:
+            raise EngineError(f"案件 {case_id} 不存在")
+        if case.state != "open":
+            raise EngineError(f"案件 {case_id} 已关闭（{case.close_kind}）")
+        rel = Release(case_id=case.id, kind=kind, url=url, title=title, published_at=published, recorded_at=now,
+                      recorded_by=actor, status="confirmed")
+        s.add(rel)
+        s.flush()
+        _bump(s, case, now)
+        stopped = _satisfy(s, settings, policies, case, rel, now)
+        audit.record(s, at=now, kind="release.recorded", subject=f"case:{case.id}", actor=actor,
+                     data={"release_id": rel.id, "kind": kind, "url": url, "published_at": iso_utc(published),
+                           "clocks_stopped": stopped})
+        return rel
+
+
+def _case_text(s: Session, case: Case) -> str:
+    texts = [case.title]
+    for it in s.exec(select(Item).where(Item.case_id == case.id).order_by(Item.id).limit(5)).all():
+        texts.append(it.title)
+        texts.append((it.text or "")[:500])
+    return "\n".join(texts)
+
+
+def _match_release_item(s: Session, settings: Any, policies: Policies, item: Item, now: dt.datetime, res: OpenResult) -> None:
+    from responder.engine import matching
+
+    text = f"{item.title}\n{item.text}"
+    at = item.published_at or item.first_seen_at
+    cases = s.exec(select(Case).where(Case.state == "open")).all()
+    decision = matching.decide(text, at, [matching.CaseText(c.id, _case_text(s, c), c.first_report_at or c.opened_at, c.department) for c in cases])
+    kind = matching.release_kind(text)
+    item.status = "release_matched" if decision.action != "none" else "release_unmatched"
+    if decision.action == "none" or decision.best is None:
+        s.add(item)
+        audit.record(s, at=now, kind="release.unmatched", subject=f"item:{item.id}", data={"title": item.title})
+        return
+    case = s.get(Case, decision.best.case_id)
+    status = "confirmed" if decision.action == "attach" else "proposed"
+    rel = Release(case_id=case.id, kind=kind, url=item.link, title=item.title, published_at=at, recorded_at=now,
+                  recorded_by="matcher", item_id=item.id, status=status, match_score=decision.best.score,
+                  match_reasons=list(decision.best.reasons))
+    s.add(rel)
+    s.flush()
+    item.case_id = case.id
+    item.attach_reason = ("自动匹配：" if status == "confirmed" else "待确认匹配：") + "；".join(decision.best.reasons)
+    s.add(item)
+    audit.record(s, at=now, kind=f"release.{'matched' if status == 'confirmed' else 'proposed'}", subject=f"case:{case.id}",
+                 data={"release_id": rel.id, "item_id": item.id, "score": decision.best.score, "reasons": list(decision.best.reasons)})
+    if status == "confirmed":
+        _bump(s, case, now)
+        _satisfy(s, settings, policies, case, rel, now)
+        res.releases_attached.append(rel.id)
+    else:
+        res.releases_proposed.append(rel.id)
+        ctx = case_context(settings, case, None) | {"release_title": item.title, "release_url": item.link or "",
+                                                     "score": decision.best.score}
+        for role in policies.file.review.roles:
+            c = settings.office.contact(role)
+            if c is not None:
+                enqueue(s, now=now, key=f"release:{rel.id}|propose", kind="release_proposed", contact=c, context=ctx,
+                        channels=channels_for(settings), urgent=case.clock_class == "5h", case_id=case.id,
+                        generation=case.generation)
+
+
+def decide_proposal(engine: Engine, settings: Any, release_id: int, *, accept: bool, now: dt.datetime,
+                    actor: str = "operator", reason: str = "") -> Release:
+    """A person confirms or rejects a proposed match; only a confirmation stops clocks."""
+    policies = policies_for(settings)
+    with transaction(engine) as s:
+        rel = s.get(Release, release_id)
+        if rel is None or rel.status != "proposed":
+            raise EngineError(f"发布 {release_id} 不是待确认的匹配")
+        case = s.get(Case, rel.case_id)
+        rel.status = "confirmed" if accept else "rejected"
+        rel.recorded_by = actor
+        s.add(rel)
+        audit.record(s, at=now, kind=f"release.{'confirmed' if accept else 'rejected'}", subject=f"case:{rel.case_id}",
+                     actor=actor, data={"release_id": rel.id, "reason": reason})
+        if accept and case is not None and case.state == "open":
+            _bump(s, case, now)
+            _satisfy(s, settings, policies, case, rel, now)
+        elif not accept:
+            item = s.get(Item, rel.item_id) if rel.item_id else None
+            if item is not None:
+                item.case_id, item.attach_reason = None, f"匹配被否决：{reason}"
+                s.add(item)
+        return rel
+
+
+# ------------------------------------------------------------------ operator actions
+
+
+@dataclass(frozen=True)
+class OperatorDecision:
+    """A classification decided by a person (``responder reclassify``)."""
+
+    level: str | None
+    level_name: str | None
+    category: str | None
+    domain: str | None
+    department: str | None
+    co_departments: tuple[str, ...]
+    clock: str
+    needs_review: bool
+    reasons: tuple[str, ...]
+    facts: dict
+
+
+def reclassify(engine: Engine, settings: Any, case_id: int, level: str | None, *, reason: str, now: dt.datetime,
+               actor: str = "operator") -> Case:
+    """An operator confirms, upgrades or downgrades a case; clocks are recomputed and the change recorded."""
+    if not reason.strip():
+        raise EngineError("必须说明理由（--reason）")
+    if level is not None and level not in LEVEL_NAMES:
+        raise EngineError(f"级别应为 I、II、III、IV 或 none，而不是 {level!r}")
+    policies = policies_for(settings)
+    new_class = "5h" if level in ("I", "II") else "48h"
+    with transaction(engine) as s:
+        case = s.get(Case, case_id)
+        if case is None:
+            raise EngineError(f"案件 {case_id} 不存在")
+        if case.state != "open":
+            raise EngineError(f"案件 {case_id} 已关闭")
+        old = {"level": case.level, "clock": case.clock_class, "needs_review": case.needs_review}
+        line = f"人工{'确认' if level == case.level else '调整'}为{LEVEL_NAMES.get(level, '非突发事件')}（{actor}：{reason}）"
+        d = OperatorDecision(level, LEVEL_NAMES.get(level) if level else None, case.category, case.domain, case.department,
+                             tuple(case.co_departments), new_class, False, (*case.reasons, line), dict(case.facts))
+        if new_class == "5h" and case.clock_class == "48h":
+            _upgrade(s, settings, policies, case, d, None, now, actor=actor)
+        else:
+            was = case.clock_class
+            _apply_decision(case, d)
+            _bump(s, case, now)
+            if was == "5h" and new_class == "48h":
+                for c in _open_clocks(s, case.id):
+                    _stop_clock(s, c, "cancelled", now, reason=f"人工降级：{reason}")
+                start = case.first_report_at or case.opened_at
+                channels = channels_for(settings)
+                for p in policies.for_class("48h"):
+                    _start_clock(s, settings, case, policies.snapshot(p, channels), start=start, basis="reclassified", now=now)
+        audit.record(s, at=now, kind="case.reclassified", subject=f"case:{case.id}", actor=actor,
+                     data={"from": old, "to": {"level": level, "clock": new_class}, "reason": reason})
+        return case
+
+
+CLOSE_KINDS = {"duplicate": "重复", "not_ours": "非本县职责", "resolved": "已处置完毕"}
+
+
+def close_case(engine: Engine, case_id: int, *, kind: str, reason: str, now: dt.datetime, actor: str = "operator",
+               duplicate_of: int | None = None) -> Case:
+    if kind not in CLOSE_KINDS:
+        raise EngineError(f"关闭类型应为 {', '.join(CLOSE_KINDS)}")
+    if not reason.strip():
+        raise EngineError("必须说明理由（--reason）")
+    with transaction(engine) as s:
+        case = s.get(Case, case_id)
+        if case is None:
+            raise EngineError(f"案件 {case_id} 不存在")
+        if case.state != "open":
+            raise EngineError(f"案件 {case_id} 已关闭")
+        if kind == "duplicate":
+            other = s.get(Case, duplicate_of) if duplicate_of else None
+            if other is None or other.id == case.id:
+                raise EngineError("重复关闭需要 --duplicate-of 指向另一个案件")
+            for it in s.exec(select(Item).where(Item.case_id == case.id)).all():
+                it.case_id, it.attach_reason = other.id, f"案件#{case.id}作为重复并入"
+                s.add(it)
+        _bump(s, case, now)
+        for c in _open_clocks(s, case.id):
+            _stop_clock(s, c, "cancelled", now, reason=f"案件关闭（{CLOSE_KINDS[kind]}）：{reason}")
+        case.state, case.closed_at, case.close_kind, case.close_reason, case.duplicate_of = "closed", now, kind, reason, duplicate_of
+        s.add(case)
+        audit.record(s, at=now, kind="case.closed", subject=f"case:{case.id}", actor=actor,
+                     data={"kind": kind, "reason": reason, "duplicate_of": duplicate_of})
+        return case
+
+
+def ack_case(engine: Engine, case_id: int, *, now: dt.datetime, actor: str = "operator", note: str = "") -> Case:
+    """Acknowledged: pauses nothing, but is recorded and shown."""
+    with transaction(engine) as s:
+        case = s.get(Case, case_id)
+        if case is None:
+            raise EngineError(f"案件 {case_id} 不存在")
+        case.acked_at, case.acked_by = now, actor
+        s.add(case)
+        audit.record(s, at=now, kind="case.acked", subject=f"case:{case.id}", actor=actor, data={"note": note})
+        return case
+
+
+# ------------------------------------------------------------------ self-check
+
+
+LAG_GRACE = dt.timedelta(minutes=10)
+
+
+def self_check(engine: Engine, now: dt.datetime) -> list[str]:
+    """Every open clock must have a next action in the future, or be stopped; report those that do not."""
+    problems: list[str] = []
+    with transaction(engine) as s:
+        stuck = s.exec(select(Clock).where(Clock.state == "running", Clock.next_action_at.is_(None)).limit(50)).all()
+        for c in stuck:
+            problems.append(f"时钟#{c.id}（案件#{c.case_id}，{c.obligation}）仍在计时却没有下一步动作")
+        late = s.exec(select(Clock).where(Clock.next_action_at.is_not(None), Clock.next_action_at < now - LAG_GRACE).limit(50)).all()
+        for c in late:
+            problems.append(f"时钟#{c.id}（案件#{c.case_id}，{c.obligation}）的动作应于 {iso_utc(c.next_action_at)} 执行，至今未执行")
+        _set_meta(s, "self_check", iso_utc(now) + "|" + ("ok" if not problems else "；".join(problems)[:2000]), now)
+    return problems
+
+
+def read_meta(engine: Engine, key: str) -> Meta | None:
+    with Session(engine) as s:
+        return s.get(Meta, key)
