@@ -26,6 +26,8 @@ class EmailConfig(BaseModel):
     message_id_domain: str = "responder.local"
     ca_file: str | None = None
     """Extra CA bundle (PEM) to trust, e.g. for a government mail server with a private CA."""
+    reuse_connection: bool = True
+    """Keep one SMTP connection open for a dispatch batch (QUIT at the end of the batch)."""
 
 
 class SmsConfig(BaseModel):
@@ -52,7 +54,27 @@ class SmsConfig(BaseModel):
     """Gateway request fields, each a Jinja2 expression over phone/text/key/template/params."""
     token_secret: str | None = None
     success_path: str = ""
+    """Dotted path into the gateway's JSON answer whose value means success (e.g. ``rspcod``)."""
     success_value: str = ""
+    code_path: str = ""
+    """Dotted path of the error code in a non-success answer (defaults to success_path)."""
+    id_path: str = ""
+    """Dotted path of the gateway's message id (e.g. ``msgGroup``)."""
+    throttle_codes: list[str] = Field(default_factory=list)
+    """Gateway codes meaning "too fast": retried after a pause, never counted as a failure of the number."""
+    permanent_codes: list[str] = Field(default_factory=list)
+    """Gateway codes meaning retrying cannot help (bad number, blocked content): escalated at once."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Extra request headers, each a Jinja2 template over the same variables as ``fields``."""
+    idempotent: bool = False
+    """The gateway drops a second request carrying the same ``key``: a resend after a crash is harmless."""
+    # template providers
+    signature: Literal["v3", "v1"] = "v3"
+    """Alibaba request signature: V3 (ACS3-HMAC-SHA256, recommended by Alibaba) or RPC v1 (HMAC-SHA1)."""
+    query_after_crash: bool = True
+    """Ask the provider (QuerySendDetails / PullSmsSendStatusByPhoneNumber) before resending an unknown outcome."""
+    text_max_len: int = Field(default=300, ge=10)
+    """Longest free text sent through the HTTP gateway (characters, signature included)."""
 
 
 class LimitsConfig(BaseModel):
@@ -65,6 +87,26 @@ class LimitsConfig(BaseModel):
     backoff_max_seconds: float = Field(default=3600.0, gt=0)
     digest_window_seconds: int = Field(default=60, ge=0)
     """Non-urgent messages to one person due within this window are folded into one digest."""
+    sms_provider_per_minute: int = Field(default=0, ge=0)
+    """All SMS together per minute (the account's quota); 0 means no limit of our own."""
+    jitter: float = Field(default=0.2, ge=0, le=1)
+    """Backoff jitter as a fraction of the delay (spreads retries after an outage)."""
+    lease_seconds: int = Field(default=300, ge=10)
+    """How long a claim on a row lasts; an expired ``sending`` row is treated as a crash."""
+    concurrency: int = Field(default=8, ge=1)
+    """Sends in flight at once per channel (SMTP is always one at a time per connection)."""
+
+
+class RobotConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    kind: Literal["wecom", "dingtalk", "none"] = "none"
+    webhook_secret: str | None = None
+    """Names the secret holding the full webhook URL (WeCom key / DingTalk access_token inside)."""
+    sign_secret: str | None = None
+    """DingTalk 加签 secret (``SEC…``), when the robot has signing turned on."""
+    timeout: float = Field(default=10.0, gt=0)
 
 
 class NotifyConfig(BaseModel):
@@ -76,3 +118,6 @@ class NotifyConfig(BaseModel):
     email: EmailConfig = Field(default_factory=EmailConfig)
     sms: SmsConfig = Field(default_factory=SmsConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    quiet_channels: list[Literal["sms", "email", "robot"]] = Field(default_factory=lambda: ["sms"])
+    """Channels whose non-urgent messages wait out the quiet hours (an e-mail does not ring at night)."""
+    robot: RobotConfig = Field(default_factory=RobotConfig)

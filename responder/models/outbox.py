@@ -54,6 +54,8 @@ class OutboxMessage(SQLModel, table=True):
     claimed_until: dt.datetime | None = utc_field()
     digest_id: int | None = None
     """Set on a message folded into a digest: the id of the digest message that carries it."""
+    outcome_unknown: bool = False
+    """A crash left this row in ``sending``: before sending again, ask the provider (if it can tell)."""
 
 
 class DeliveryAttempt(SQLModel, table=True):
@@ -61,6 +63,7 @@ class DeliveryAttempt(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     outbox_id: int = Field(foreign_key="outbox.id", index=True)
+    channel: str = Field(default="", max_length=20)
     started_at: dt.datetime = utc_required()
     finished_at: dt.datetime | None = utc_field()
     outcome: str = Field(default="sending", max_length=20)
