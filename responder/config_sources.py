@@ -39,6 +39,10 @@ class SourceConfig(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     mapping: JsonMapping | None = None
     enabled: bool = True
+    timeout: float = Field(default=20.0, gt=0, le=300)
+    """Whole-fetch deadline in seconds (connect, headers and body): a slow source is cut off, not waited for."""
+    max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
+    """Cap on the (decompressed) body; what arrived before the cap is still parsed."""
 
     @model_validator(mode="after")
     def _mapping_only_for_json(self) -> "SourceConfig":

@@ -1,0 +1,346 @@
+"""Bytes in, items out: the pure parsing stage.
+
+Everything here takes bytes and ``now`` and returns values; nothing reads the
+clock, the network or the database, so the stage can be fuzzed and replayed.
+Feed text is untrusted: it is decoded, turned into plain text and returned as
+``str``; nothing in it is evaluated or kept as markup.
+
+Encoding is decided here rather than by feedparser because Chinese portals
+often send a header that contradicts the XML declaration (and feedparser then
+flags ``bozo`` or mis-decodes): we pick the encoding the bytes actually are,
+re-declare the document as UTF-8, and hand feedparser consistent bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html.entities
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import feedparser
+
+from responder.config_sources import JsonMapping
+from responder.ingest.dates import parse_date
+from responder.ingest.normalise import content_hash, one_line, plain_text, title_key
+
+MAX_TITLE = 1000
+MAX_TEXT = 100_000
+MAX_GUID = 500
+
+
+@dataclass(frozen=True)
+class ParsedItem:
+    guid: str
+    title: str
+    link: str | None
+    text: str
+    published_at: dt.datetime | None
+    """Aware UTC; the time first seen (``now``) when the feed gave nothing usable."""
+    published_source: Literal["feed", "first_seen"]
+    declared_level: str | None
+    declared_category: str | None
+    content_hash: str
+    title_key: str
+    date_note: str | None = None
+    """Why the first-seen time was used (kept in the item's ``extra``)."""
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    items: tuple[ParsedItem, ...]
+    status: Literal["ok", "rejected", "partial"]
+    reason: str | None
+    rejects: tuple[str, ...] = field(default=())
+    """One Chinese line per item that could not be used, with the reason."""
+    encoding: str | None = None
+
+
+# ---------------------------------------------------------------- encodings
+
+_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.I)
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.I)
+_GB = {"gb2312", "gbk", "gb18030", "cp936", "x-gbk", "euc-cn", "hz-gb-2312", "gb_2312-80", "csgb2312"}
+
+
+def _canon(name: str | None) -> str | None:
+    if not name:
+        return None
+    n = name.strip().lower()
+    if n in _GB:
+        return "gb18030"  # a superset: portals declare gb2312 and use characters beyond it
+    import codecs
+
+    try:
+        return codecs.lookup(n).name
+    except LookupError:
+        return None
+
+
+def _strict(body: bytes, enc: str) -> str | None:
+    try:
+        return body.decode(enc)
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(body) - 3:  # a multi-byte character cut by truncation
+            try:
+                return body[: exc.start].decode(enc)
+            except UnicodeDecodeError:
+                return None
+        return None
+    except LookupError:
+        return None
+
+
+def decode(body: bytes, content_type: str | None) -> tuple[str, str, str | None]:
+    """(text, encoding used, note when the declarations were wrong or bytes were replaced)."""
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if body.startswith(bom):
+            return body[len(bom):].decode(enc, errors="replace"), enc, None
+    m = _XML_DECL.match(body[:300])
+    declared = _canon(m.group(1).decode("ascii", "replace")) if m else None
+    hm = _CHARSET.search(content_type or "")
+    header = _canon(hm.group(1)) if hm else None
+    named = [e for e in (declared, header) if e]
+    text = _strict(body, "utf-8")
+    if text is not None:
+        wrong = [e for e in named if e not in ("utf-8", "ascii")]
+        note = None
+        if wrong and not body.isascii():
+            note = f"声明的编码 {'/'.join(wrong)} 与内容不符，按 UTF-8 解码"
+        return text, "utf-8", note
+    # Multi-byte encodings first: a single-byte one (latin-1) "decodes" anything.
+    cands = sorted(dict.fromkeys(e for e in named if e != "utf-8"),
+                   key=lambda e: e in ("latin_1", "iso8859-1", "cp1252", "ascii"))
+    for enc in [*cands, "gb18030"]:
+        text = _strict(body, enc)
+        if text is not None:
+            note = None
+            if named and enc not in named:
+                note = f"声明的编码 {'/'.join(named)} 与内容不符，按 {enc} 解码"
+            elif len(named) == 2 and declared != header:
+                note = f"HTTP 头声明 {header}，文档声明 {declared}，内容是 {enc}"
+            return text, enc, note
+    enc = cands[0] if cands else "gb18030"
+    return body.decode(enc, errors="replace"), enc, f"部分字节无法按 {enc} 解码，已用替换字符代替"
+
+
+# ---------------------------------------------------------------- sniffing
+
+_HTML_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html|<head|<body)", re.I | re.S)
+_FEED_ROOT = re.compile(r"<(?:rss|feed|rdf:RDF|channel)[\s>]", re.I)
+_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
+_XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
+
+
+def looks_like_html(text: str) -> bool:
+    head = text[:2000]
+    return bool(_HTML_START.match(head)) and not _FEED_ROOT.search(head)
+
+
+def _numeric_entities(text: str) -> str:
+    """``&nbsp;`` and friends are HTML, not XML: without this a portal feed is 'malformed' for a space."""
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name in _XML_ENTITIES:
+            return m.group(0)
+        cp = html.entities.name2codepoint.get(name)
+        return f"&#{cp};" if cp is not None else m.group(0)
+
+    return _ENTITY.sub(sub, text) if "&" in text else text
+
+
+def sniff_kind(body: bytes, content_type: str | None = None, name: str = "") -> str:
+    """``feed`` or ``json`` for a file or URL whose kind is not declared."""
+    low = name.lower()
+    if low.endswith(".json"):
+        return "json"
+    if low.endswith((".xml", ".rss", ".atom", ".rdf")):
+        return "feed"
+    ct = (content_type or "").lower()
+    if "json" in ct:
+        return "json"
+    head = body[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return "json" if head[:1] in (b"{", b"[") else "feed"
+
+
+# ---------------------------------------------------------------- items
+
+
+def _clip(s: str, n: int) -> str:
+    return s if len(s) <= n else s[:n]
+
+
+def _make_item(*, guid: Any, title: Any, link: Any, body: Any, date_raw: Any, date_struct: Any,
+               level: Any, category: Any, now: dt.datetime) -> ParsedItem | str:
+    """A ParsedItem, or a Chinese reason why this entry cannot be used."""
+    t = _clip(one_line(_scalar(title)), MAX_TITLE)
+    text = _clip(plain_text(_scalar(body)), MAX_TEXT)
+    if not t and not text:
+        return "条目既没有标题也没有正文"
+    lk = _scalar(link).strip() or None
+    if lk and not re.match(r"^(https?|ftp)://", lk, re.I):
+        lk = lk if lk.startswith("/") else None  # javascript:, data: and the like are dropped
+    tk = title_key(t)
+    ch = content_hash(t, text)
+    g = _scalar(guid).strip() or (lk or "") or f"sha256:{ch}"
+    if len(g) > MAX_GUID:
+        import hashlib
+
+        g = "sha256:" + hashlib.sha256(g.encode("utf-8", "replace")).hexdigest()
+    published = parse_date(date_raw if not isinstance(date_raw, str) else date_raw.strip() or None, fallback=date_struct)
+    note = None
+    source: Literal["feed", "first_seen"] = "feed"
+    if published is None:
+        raw = _scalar(date_raw).strip()
+        note = f"发布时间“{_clip(raw, 60)}”无法识别，按首次看到的时间计" if raw else "条目没有发布时间，按首次看到的时间计"
+        published, source = now, "first_seen"
+    return ParsedItem(
+        guid=g, title=t, link=lk, text=text, published_at=published, published_source=source,
+        declared_level=_clip(_scalar(level).strip(), 50) or None,
+        declared_category=_clip(_scalar(category).strip(), 100) or None,
+        content_hash=ch, title_key=tk, date_note=note,
+    )
+
+
+def _scalar(v: Any) -> str:
+    if v is None or isinstance(v, (dict, list, tuple)):
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _result(items: list[ParsedItem], rejects: list[str], fatal: str | None, enc: str | None,
+            note: str | None = None) -> ParseResult:
+    if fatal and not items:
+        return ParseResult((), "rejected", fatal, tuple(rejects), enc)
+    if fatal:
+        return ParseResult(tuple(items), "partial", fatal, tuple(rejects), enc)
+    if rejects and not items:
+        return ParseResult((), "rejected", f"{len(rejects)} 个条目均无法使用：{rejects[0]}", tuple(rejects), enc)
+    if rejects:
+        return ParseResult(tuple(items), "partial", f"{len(rejects)} 个条目无法使用：{rejects[0]}", tuple(rejects), enc)
+    return ParseResult(tuple(items), "ok", note, (), enc)
+
+
+def _parse_xml(text: str, enc: str, note: str | None, now: dt.datetime) -> ParseResult:
+    if looks_like_html(text):
+        return ParseResult((), "rejected", "收到的是 HTML 网页而不是订阅源（可能是错误页或登录页）", (), enc)
+    fixed = re.sub(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])[^"']*(["'])""", r"\1utf-8\2", text, count=1)
+    fixed = _numeric_entities(fixed)
+    d = feedparser.parse(fixed.encode("utf-8"), response_headers={"content-type": "application/xml; charset=utf-8"},
+                         sanitize_html=False, resolve_relative_uris=False)
+    entries = list(d.entries)
+    fatal: str | None = None
+    rejects: list[str] = []
+    if d.bozo:
+        exc = d.get("bozo_exception")
+        detail = f"{type(exc).__name__}: {_clip(str(exc), 160)}" if exc else "未知错误"
+        fatal = f"订阅源格式有误（{detail}）"
+        closed = len(re.findall(r"</(?:\w+:)?(?:item|entry)\s*>", fixed, re.I))
+        if len(entries) > closed:
+            rejects.append(f"{len(entries) - closed} 个条目不完整（下载被截断或格式错误），已丢弃")
+            entries = entries[:closed]
+    elif not d.get("version") and not entries:
+        return ParseResult((), "rejected", "不是可识别的 RSS/Atom 订阅源", (), enc)
+    items: list[ParsedItem] = []
+    for i, e in enumerate(entries):
+        content = e.get("content") or []
+        body = content[0].get("value") if content else e.get("summary")
+        raw = e.get("published") or e.get("updated") or e.get("created")
+        struct = e.get("published_parsed") or e.get("updated_parsed") or e.get("created_parsed")
+        tags = e.get("tags") or []
+        cat = tags[0].get("term") if tags and isinstance(tags[0], dict) else None
+        got = _make_item(guid=e.get("id"), title=e.get("title"), link=e.get("link"), body=body, date_raw=raw,
+                         date_struct=struct, level=e.get("level"), category=cat, now=now)
+        if isinstance(got, str):
+            rejects.append(f"第 {i + 1} 个条目：{got}")
+        else:
+            items.append(got)
+    return _result(items, rejects, fatal, enc, note)
+
+
+def _path(doc: Any, path: str) -> tuple[bool, Any]:
+    cur = doc
+    for part in path.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            return False, None
+    return True, cur
+
+
+JSONFEED = JsonMapping(items="items", id="id", title="title", body="content_text", link="url",
+                       published="date_published", category="tags.0")
+
+
+def _parse_json(text: str, enc: str, note: str | None, mapping: JsonMapping | None, kind: str,
+                now: dt.datetime) -> ParseResult:
+    if looks_like_html(text):
+        return ParseResult((), "rejected", "收到的是 HTML 网页而不是 JSON（可能是错误页或登录页）", (), enc)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return ParseResult((), "rejected", f"JSON 无效：{exc.msg}（第 {exc.lineno} 行第 {exc.colno} 列）", (), enc)
+    except RecursionError:
+        return ParseResult((), "rejected", "JSON 嵌套过深", (), enc)
+    is_jsonfeed = isinstance(doc, dict) and str(doc.get("version", "")).startswith("https://jsonfeed.org/")
+    m = mapping or JSONFEED
+    if mapping is None and not is_jsonfeed and kind != "jsonfeed":
+        m = JSONFEED
+    if m.items:
+        found, rows = _path(doc, m.items)
+        if not found or not isinstance(rows, list):
+            keys = ", ".join(list(doc)[:10]) if isinstance(doc, dict) else type(doc).__name__
+            return ParseResult((), "rejected", f"映射不匹配：找不到条目列表“{m.items}”（顶层是：{keys}）", (), enc)
+    elif isinstance(doc, list):
+        rows = doc
+    elif isinstance(doc, dict) and isinstance(doc.get("items"), list):
+        rows = doc["items"]
+    else:
+        return ParseResult((), "rejected", "映射不匹配：文档不是条目列表，也没有 items", (), enc)
+    items: list[ParsedItem] = []
+    rejects: list[str] = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            rejects.append(f"第 {i + 1} 个条目不是 JSON 对象")
+            continue
+        get = lambda p: _path(row, p)[1] if p else None  # noqa: E731
+        body = get(m.body)
+        if body is None and m is JSONFEED:
+            body = row.get("content_html") or row.get("summary")
+        date_raw = get(m.published)
+        if date_raw is None and m is JSONFEED:
+            date_raw = row.get("date_modified")
+        if get(m.title) is None and body is None:
+            keys = "、".join(list(row)[:12])
+            rejects.append(f"第 {i + 1} 个条目：映射不匹配，没有字段“{m.title}”或“{m.body}”（条目的键：{keys}）")
+            continue
+        got = _make_item(guid=get(m.id), title=get(m.title), link=get(m.link), body=body, date_raw=date_raw,
+                         date_struct=None, level=get(m.level), category=get(m.category), now=now)
+        if isinstance(got, str):
+            rejects.append(f"第 {i + 1} 个条目：{got}")
+        else:
+            items.append(got)
+    return _result(items, rejects, None, enc, note)
+
+
+def parse_feed(body: bytes, *, content_type: str | None, kind: str, mapping: JsonMapping | None = None,
+               now: dt.datetime) -> ParseResult:
+    """Parse one document. Never raises on bad input: a rejection always carries a reason."""
+    try:
+        if not body or not body.strip():
+            return ParseResult((), "rejected", "内容为空", ())
+        k = kind
+        if k == "file":
+            k = sniff_kind(body, content_type)
+        text, enc, note = decode(body, content_type)
+        if k in ("json", "jsonfeed"):
+            return _parse_json(text, enc, note, mapping, k, now)
+        return _parse_xml(text, enc, note, now)
+    except Exception as exc:  # the last line of defence: bad input must never crash a poll
+        return ParseResult((), "rejected", f"解析失败（{type(exc).__name__}: {_clip(str(exc), 160)}）", ())
