@@ -189,3 +189,9 @@ def test_non_text_input_is_a_clear_error(clf):
 
     with pytest.raises(ClassifyError):
         clf.classify(123)  # type: ignore[arg-type]
+
+
+def test_a_death_without_a_count_is_still_an_emergency(clf):
+    """不幸身亡 with no number and no event word: graded as an accident (一般), flagged for review."""
+    d = clf.classify("骑车女孩被卷入车轮下不幸身亡")
+    assert d.level == "IV" and d.category == "事故灾难" and d.needs_review

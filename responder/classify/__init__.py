@@ -117,10 +117,11 @@ class Classifier:
         facts = extract(full)
 
         if kind is None:
-            casualties = any(facts.get(m) for m in ("deaths", "missing", "serious_injuries", "casualties"))
+            casualties = (any(facts.get(m) for m in ("deaths", "missing", "serious_injuries", "casualties"))
+                          or bool(facts.unnumbered & {"deaths", "missing"}))  # 女孩不幸身亡: a death, no count
             if not (markers or declared or casualties or self._escalates(full)):
                 return self._ordinary(ntitle, head, reasons, review)
-            kind = next(k for k in self.routing.kinds if k.standard == "safety_493")
+            kind = min((k for k in self.routing.kinds if k.standard == "safety_493"), key=lambda k: k.id != "safety")
             review.append("未能判断事件类型，暂按生产安全事故标准分级")
             kind_words = []
         return self._emergency(kind, kind_words, facts, markers, declared, full, ntitle, head, reasons, review)

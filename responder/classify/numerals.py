@@ -83,6 +83,8 @@ def parse_plain(s: str) -> float:
         return float(m.group(1)) * _multiplier(m.group(2))
     if not re.fullmatch(f"[{CN_CHARS}]+", s):
         raise NumeralError(f"not a number: {s!r}")
+    if s[0] in "百千万亿":
+        s = "一" + s  # 百名 = 一百名
     try:
         return float(cn2an.cn2an(s, "smart"))
     except (ValueError, KeyError, IndexError) as exc:  # cn2an raises ValueError on malformed input

@@ -93,8 +93,8 @@ def classify(ctx: click.Context, text: str | None, title: str | None, jsonl: boo
         if text or title:
             fail("--jsonl reads stdin; do not pass TEXT or --title with it")
         clf = _classifier(ctx)
-        stdin = click.get_text_stream("stdin")
-        stdout = click.get_text_stream("stdout")
+        stdin = sys.stdin
+        stdout = sys.stdout
         _stream(clf, stdin, stdout)
         return
     if not (text or title):
