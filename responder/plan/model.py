@@ -82,7 +82,8 @@ class Reminders:
     roles: tuple[str, ...] = ("liaison",)
     overdue_roles: tuple[str, ...] = ("liaison", "deputy", "principal")
     summary_roles: tuple[str, ...] = ("liaison", "deputy")
-    channels: tuple[str, ...] = ("sms", "email")
+    channels: tuple[str, ...] = ()
+    """Empty: the channels enabled in responder.toml ([notify]), as for every clock."""
 
 
 @dataclass(frozen=True)
