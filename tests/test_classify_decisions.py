@@ -195,3 +195,11 @@ def test_a_death_without_a_count_is_still_an_emergency(clf):
     """不幸身亡 with no number and no event word: graded as an accident (一般), flagged for review."""
     d = clf.classify("骑车女孩被卷入车轮下不幸身亡")
     assert d.level == "IV" and d.category == "事故灾难" and d.needs_review
+
+
+def test_compound_words_route_by_their_head():
+    """仁里镇中心小学 is a school: a compound routes by its head word (中心小学 → 小学 → 县教体局)."""
+    from responder.classify import load_default
+
+    d = load_default().classify("网友反映仁里镇中心小学乱收费", "有家长反映仁里镇中心小学收取补课费，希望有关部门核查。")
+    assert d.domain == "义务教育" and d.department == "县教体局" and d.level is None and d.clock == "48h"

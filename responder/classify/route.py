@@ -202,13 +202,21 @@ class DomainMatcher:
                 self._index.setdefault(w, []).append(name)
         self._title_weight = routing.title_weight
 
+    def _head_match(self, tok: str) -> list[str]:
+        """Chinese compounds are head-final: 中心小学 is a 小学, 乱收费 a kind of 收费."""
+        for i in range(1, len(tok) - 1):
+            names = self._index.get(tok[i:])
+            if names:
+                return names
+        return []
+
     def score(self, title: str, head: str) -> list[tuple[str, int, list[str]]]:
         """Domains with their scores and matched words, best first."""
         scores: dict[str, int] = {}
         hits: dict[str, list[str]] = {}
         for text, weight in ((title, self._title_weight), (head, 1)):
             for tok in self._seg.lcut(text):
-                for name in self._index.get(tok, ()):
+                for name in self._index.get(tok, ()) or self._head_match(tok):
                     scores[name] = scores.get(name, 0) + weight
                     if tok not in hits.setdefault(name, []):
                         hits[name].append(tok)
