@@ -126,3 +126,17 @@ def test_state_directory_from_systemd_wins(cfg, monkeypatch, tmp_path):
     monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "lib"))
     s = load(cfg)
     assert s.database_url.endswith(f"{tmp_path}/lib/responder.db")
+
+
+def test_routing_to_a_department_that_does_not_exist(cfg):
+    """Routing data that sends cases to an unknown department is refused at load, not when a case arrives."""
+    edit(cfg.parent / "routing.toml", 'department = "县应急管理局"', 'department = "县安监局"')
+    ps = problems(cfg)
+    assert any("'县安监局'" in p and "routing.toml" in p for p in ps)
+
+
+def test_bad_policy_file_is_refused(cfg):
+    """A policy naming an undefined ladder is refused with the file and key."""
+    edit(cfg.parent / "policies.toml", 'ladder = "ordinary"', 'ladder = "gentle"')
+    ps = problems(cfg)
+    assert any("policies.toml" in p and "'gentle'" in p for p in ps)

@@ -127,7 +127,11 @@ class Segmenter:
     """
 
     def __init__(self, words):
+        import logging
+
         import jieba
+
+        jieba.setLogLevel(logging.WARNING)  # its start-up chatter is not our operators' business
 
         self._tok = jieba.Tokenizer()
         self._tok.initialize()
