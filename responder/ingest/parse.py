@@ -249,8 +249,8 @@ def _parse_xml(text: str, enc: str, note: str | None, now: dt.datetime) -> Parse
     for i, e in enumerate(entries):
         content = e.get("content") or []
         body = content[0].get("value") if content else e.get("summary")
-        raw = e.get("published") or e.get("updated") or e.get("created")
-        struct = e.get("published_parsed") or e.get("updated_parsed") or e.get("created_parsed")
+        raw = _raw(e, "published") or _raw(e, "updated") or _raw(e, "created")
+        struct = _raw(e, "published_parsed") or _raw(e, "updated_parsed") or _raw(e, "created_parsed")
         tags = e.get("tags") or []
         cat = tags[0].get("term") if tags and isinstance(tags[0], dict) else None
         got = _make_item(guid=e.get("id"), title=e.get("title"), link=e.get("link"), body=body, date_raw=raw,
@@ -260,6 +260,11 @@ def _parse_xml(text: str, enc: str, note: str | None, now: dt.datetime) -> Parse
         else:
             items.append(got)
     return _result(items, rejects, fatal, enc, note)
+
+
+def _raw(entry: Any, key: str) -> Any:
+    """Plain dict access: feedparser's own mapping of updated→published warns and blurs the two."""
+    return dict.get(entry, key)
 
 
 def _path(doc: Any, path: str) -> tuple[bool, Any]:

@@ -209,7 +209,7 @@ def store_poll(engine: Engine, cfg: SourceConfig, *, now: dt.datetime, status: s
             session.execute(_insert(session), [_row(d, cfg, now) for d in fresh])
             for part in _chunks([d.item.guid for d in fresh]):
                 ids.update(session.execute(select(ITEM.c.guid, ITEM.c.id).where(
-                    ITEM.c.source_name == cfg.name, ITEM.c.guid.in_(part))).tuples().all())
+                    ITEM.c.source_name == cfg.name, ITEM.c.guid.in_(part))).all())
         failed = status in FAILED
         failures = (row.consecutive_failures + 1) if failed else 0
         values: dict[str, Any] = {
