@@ -140,6 +140,9 @@ def plan_status(ctx: click.Context, unit: str | None, phase: str | None, as_json
         c = row["counts"]
         click.echo(f"{name}{pad}{cells}   {c['done']:>4} {c['due']:>4} {c['overdue']:>4}")
     click.echo("✓ 已完成  · 待完成  ! 已逾期  空白 未开始  - 不适用")
+    abbrev = [f"{c['no'][:2]}={c['no']}" for c in cols if not c["no"].isdigit()]
+    if abbrev:
+        click.echo("列 columns: 数字为附件1序号；" + "  ".join(abbrev))
 
 
 @plan_group.command("schedule")
