@@ -1,4 +1,10 @@
-"""Weekly compliance logs as written (issue 8): figures, chain head and archive path."""
+"""Weekly compliance logs as written (issue 8): figures, chain head and archive path.
+
+One row per ISO week, and the UNIQUE ``week`` column is what makes the weekly
+job run once: two daemons (or one restarted mid-job) cannot both insert it.
+``files`` keeps the SHA-256 of every archived file, so an archive edited after
+the fact can be told apart from what was sent.
+"""
 
 from __future__ import annotations
 
@@ -17,5 +23,10 @@ class WeeklyReport(SQLModel, table=True):
     week: str = Field(max_length=10, unique=True)  # ISO week, e.g. 2022-W30
     generated_at: dt.datetime = utc_required()
     chain_head: str = Field(default="", max_length=64)
+    """Hash of the last audit event before the week's end (the genesis hash when there is none)."""
+    chain_seq: int = 0
+    """Sequence number of that event (0: none)."""
     path: str = ""
     figures: dict[str, Any] = json_field()
+    files: dict[str, Any] = json_field()
+    """Archived file name → SHA-256 of its content."""
