@@ -59,7 +59,7 @@ def test_deployment_phase_walk(sqlite_engine, settings, plan):
     assert r.stopped == 1  # renli's deployment clock stops as met, without a message
     ctx = rem[0].context
     assert ctx["phase_name"] == "工作部署阶段" and ctx["phase_end"] == "2022-07-20" and ctx["days_left"] == 7
-    assert ctx["pending"] == [{"no": "work_plan", "text": "制定工作方案，明确时间表、路线图和任务书"}]
+    assert ctx["pending"] == [{"no": "work_plan", "label": "工作方案", "text": "制定工作方案，明确时间表、路线图和任务书"}]
     assert ctx["plan_name"] == "石台县基层政务公开提升行动（2022）" and ctx["unit_name"]
     with Session(e) as s:
         renli = s.exec(select(Clock).where(Clock.subject == "plan:2022:deploy:renli")).one()

@@ -75,7 +75,7 @@ class SummaryHandler:
             pend = pending_items(u["items"], u["id"], progress)
             if pend:
                 units_pending.append({"unit_id": u["id"], "unit_name": u["name"], "pending_count": len(pend),
-                                      "pending": pend})
+                                      "pending_nos": [x["no"] for x in pend]})
         return {**_common(clock, now), "unit_name": p.get("office_name", ""), "pending": [], "units_pending": units_pending,
                 "units_total": len(p["units"]), "units_done": len(p["units"]) - len(units_pending)}
 

@@ -209,7 +209,7 @@ def load_plan(path: str | Path, units: Iterable[Unit]) -> Plan:
     deliverables: list[Deliverable] = []
     for di, d in enumerate(_table_list(path, "deliverable", raw.get("deliverable"), required=False)):
         dk = f"deliverable[{di}]"
-        _unknown(path, dk, d, ("id", "text", "kind", "min", "basis", "applies_to"))
+        _unknown(path, dk, d, ("id", "name", "text", "kind", "min", "basis", "applies_to"))
         did = _str(path, f"{dk}.id", d.get("id"))
         if not ID_RE.fullmatch(did) or len(did) > 20:
             raise _err(path, f"{dk}.id", f"must be a lower-case slug of at most 20 characters (got {did!r})")
@@ -222,6 +222,7 @@ def load_plan(path: str | Path, units: Iterable[Unit]) -> Plan:
         if not isinstance(mn, int) or isinstance(mn, bool) or mn < 1:
             raise _err(path, f"{dk} ({did}).min", f"must be a whole number ≥ 1 (got {mn!r})")
         deliverables.append(Deliverable(id=did, text=_str(path, f"{dk} ({did}).text", d.get("text")), kind=kind,
+                                        name=_str(path, f"{dk} ({did}).name", d.get("name"), required=False),
                                         min=mn, basis=_str(path, f"{dk}.basis", d.get("basis"), required=False),
                                         applies_to=_strs(path, f"{dk} ({did}).applies_to", d.get("applies_to"))))
 

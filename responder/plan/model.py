@@ -43,6 +43,8 @@ class Deliverable:
     id: str
     text: str
     kind: str = "record"  # record | experience
+    name: str = ""
+    """Short label for messages (工作方案); the id when empty."""
     min: int = 1
     basis: str = ""
     applies_to: tuple[str, ...] = ()
@@ -94,6 +96,8 @@ class Item:
     text: str
     kind: str  # requirement | record | experience
     min: int = 1
+    label: str = ""
+    """How messages name it: 第23项, or the deliverable's short name."""
 
 
 @dataclass(frozen=True)
@@ -131,10 +135,10 @@ class Plan:
     def item(self, no: str) -> Item | None:
         for r in self.requirements:
             if r.no == no:
-                return Item(no=r.no, text=r.text, kind="requirement")
+                return Item(no=r.no, text=r.text, kind="requirement", label=f"第{r.no}项")
         for d in self.deliverables:
             if d.id == no:
-                return Item(no=d.id, text=d.text, kind=d.kind, min=d.min)
+                return Item(no=d.id, text=d.text, kind=d.kind, min=d.min, label=d.name or d.id)
         return None
 
     @property

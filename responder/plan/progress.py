@@ -54,8 +54,8 @@ def read_progress(session: Session, plan_id: str, unit_ids: Iterable[str] | None
 
 
 def pending_items(items: Iterable[dict[str, Any]], unit_id: str, progress: Progress) -> list[dict[str, str]]:
-    """The snapshot items (``{"no", "text", "kind", "min"}``) the unit has not met yet."""
-    return [{"no": i["no"], "text": i["text"]} for i in items
+    """The snapshot items (``{"no", "label", "text", "kind", "min"}``) the unit has not met yet."""
+    return [{"no": i["no"], "label": i.get("label") or i["no"], "text": i["text"]} for i in items
             if progress.done_at(unit_id, i["no"], i.get("kind", "requirement"), int(i.get("min", 1))) is None]
 
 

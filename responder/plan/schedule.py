@@ -59,7 +59,7 @@ def _plan_block(plan: Plan, phase: Phase) -> dict[str, Any]:
 
 
 def _items(plan: Plan, unit: PlanUnit, phase: Phase) -> list[dict[str, Any]]:
-    return [{"no": i.no, "text": i.text, "kind": i.kind, "min": i.min} for i in plan.owed(unit, phase)]
+    return [{"no": i.no, "label": i.label, "text": i.text, "kind": i.kind, "min": i.min} for i in plan.owed(unit, phase)]
 
 
 def _base_policy(plan: Plan, phase: Phase, obligation: str) -> dict[str, Any]:
