@@ -57,6 +57,50 @@ def record(session: Session, *, at: dt.datetime, kind: str, subject: str = "", d
     return ev
 
 
+class Batch:
+    """Append many events in one transaction, reading and writing the head once.
+
+    The engine takes up to hundreds of steps per ``advance``; locking and
+    rewriting the head row per event would dominate its cost.
+    """
+
+    def __init__(self, session: Session, *, defer: bool = False) -> None:
+        """``defer=True`` collects plain rows and inserts them with one executemany at :meth:`close`."""
+        self.session = session
+        self.defer = defer
+        self.rows: list[dict[str, Any]] = []
+        self._head = session.exec(select(Meta).where(Meta.key == HEAD_KEY).with_for_update()).one()
+        seq_s, self.prev = self._head.value.split(":", 1)
+        self.seq = int(seq_s)
+        self.count = 0
+
+    def record(self, *, at: dt.datetime, kind: str, subject: str = "", data: dict[str, Any] | None = None,
+               actor: str = "system") -> None:
+        self.seq += 1
+        payload = _jsonable(data)
+        h = event_hash(self.seq, at, actor, kind, subject, payload, self.prev)
+        row = {"seq": self.seq, "at": at, "actor": actor, "kind": kind, "subject": subject, "data": payload,
+               "prev_hash": self.prev, "hash": h}
+        if self.defer:
+            self.rows.append(row)
+        else:
+            self.session.add(AuditEvent(**row))
+        self.prev = h
+        self.count += 1
+        self._at = at
+
+    def close(self) -> None:
+        if self.rows:
+            from sqlalchemy import insert
+
+            self.session.connection().execute(insert(AuditEvent), self.rows)
+            self.rows = []
+        if self.count:
+            self._head.value = f"{self.seq}:{self.prev}"
+            self._head.updated_at = self._at
+            self.session.add(self._head)
+
+
 def head(session: Session) -> tuple[int, str]:
     """The chain head as recorded in ``meta``: (sequence, hash)."""
     m = session.get(Meta, HEAD_KEY)
