@@ -59,7 +59,7 @@ def acs3_canonical_request(method: str, uri: str, query: Mapping[str, str], head
     cq = "&".join(f"{pe(k)}={pe(v)}" if v != "" else pe(k) for k, v in sorted(query.items()))
     lower = {k.lower(): str(v).strip() for k, v in headers.items()}
     ch = "".join(f"{h}:{lower[h]}\n" for h in signed_headers)
-    return "\n".join([method.upper(), uri or "/", cq, ch, ";".join(signed_headers), payload_hash])
+    return "\n".join([method.upper(), uri, cq, ch, ";".join(signed_headers), payload_hash])
 
 
 def acs3_signed_headers(headers: Mapping[str, str]) -> list[str]:

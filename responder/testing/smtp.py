@@ -38,6 +38,8 @@ class Received:
     rcpt_tos: list[str]
     raw: bytes
     message: email.message.EmailMessage
+    peer: tuple = ()
+    """The client's (host, port): two messages with one peer came over one connection."""
 
     @property
     def subject(self) -> str:
@@ -71,7 +73,7 @@ class _Handler:
                 return self.sink.fail_reply
             raw = envelope.original_content or envelope.content
             msg = email.message_from_bytes(raw, policy=email.policy.default)
-            rec = Received(envelope.mail_from, list(envelope.rcpt_tos), raw, msg)
+            rec = Received(envelope.mail_from, list(envelope.rcpt_tos), raw, msg, tuple(session.peer or ()))
             self.sink.messages.append(rec)
         if self.sink.echo is not None:
             self.sink.print_message(rec)
@@ -123,7 +125,7 @@ class SmtpSink:
             kw["ssl_context"] = self._server_ctx
         elif self.security == "starttls":
             server_kwargs.update(tls_context=self._server_ctx, require_starttls=True)
-        self._controller = Controller(_Handler(self), server_kwargs=server_kwargs, **kw)
+        self._controller = Controller(_Handler(self), **kw, **server_kwargs)
         self._controller.start()
         return self
 
