@@ -40,7 +40,9 @@ def default_templates_dir() -> Path:
 
 
 def _pct(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.0f}%"
+    if rate is None:
+        return "—"
+    return f"{rate * 100:.1f}".rstrip("0").rstrip(".") + "%"
 
 
 def _t(value: Any) -> str:

@@ -437,6 +437,10 @@ def _dur(seconds: int | None) -> str:
     return "—" if seconds is None else fmt_duration(seconds)
 
 
+def _pct(rate: float) -> str:
+    return f"{rate * 100:.1f}".rstrip("0").rstrip(".") + "%"
+
+
 def summary_text(f: dict[str, Any]) -> str:
     """What a leader should look at first, most urgent first, in one paragraph."""
     t = f["total"]
@@ -446,7 +450,7 @@ def summary_text(f: dict[str, Any]) -> str:
     settled = t["met"] + t["met_late"] + t["overdue_open"]
     if settled:
         parts.append(f"应办结回应义务{settled}项，按时{t['met']}项，逾期完成{t['met_late']}项，"
-                     f"周末仍超时未办{t['overdue_open']}项，按时率{t['on_time_rate'] * 100:.0f}%")
+                     f"周末仍超时未办{t['overdue_open']}项，按时率{_pct(t['on_time_rate'])}")
     else:
         parts.append("本周无到期的回应义务")
     first = "。".join(parts) + "。"
