@@ -699,3 +699,23 @@ async def dispatch_due(engine: Engine, settings: Any, channels: dict[str, Channe
     await asyncio.gather(*(run_channel(n, items) for n, items in by_channel.items()))
     b.report.next_due_at = next_due_at(engine)
     return b.report
+
+
+async def send_now(engine: Engine, settings: Any, channels: dict[str, Channel], renderer: Any, ids: list[int], *,
+                   now: dt.datetime, owner: str) -> DispatchReport:
+    """Claim and deliver the given rows at once, ignoring quiet hours and digests (``notify-test``)."""
+    b = _Batch(engine, settings, channels, renderer, now, owner)
+    lease = dt.timedelta(seconds=b.cfg.limits.lease_seconds)
+    claimed: list[OutboxMessage] = []
+    with transaction(engine) as s:
+        for m in s.exec(select(OutboxMessage).where(OutboxMessage.id.in_(ids),
+                                                    OutboxMessage.status.in_(OPEN_STATUSES))).all():
+            if _cas(s, m, status="sending", claimed_by=owner, claimed_until=now + lease):
+                claimed.append(m)
+    b.report.claimed = len(claimed)
+    for r in claimed:
+        await b.deliver(r)
+    for ch in channels.values():
+        await ch.flush()
+    b.report.next_due_at = next_due_at(engine)
+    return b.report

@@ -31,7 +31,7 @@ from responder.masking import mask_value
 from responder.timeutil import BEIJING, UTC, fmt_duration
 
 CASE_KINDS = ("case_opened", "reminder", "final_warning", "overdue", "repeat_overdue", "continued_release",
-              "review_needed")
+              "review_needed", "release_proposed")
 PLAN_KINDS = ("milestone_reminder", "milestone_overdue", "plan_summary")
 OTHER_KINDS = ("delivery_failure", "weekly_report", "test", "digest")
 KINDS = CASE_KINDS + PLAN_KINDS + OTHER_KINDS
@@ -305,6 +305,8 @@ def _case(kind: str, *, level: bool, long: bool) -> dict[str, Any]:
         "needs_review": kind == "review_needed", "reasons": ["标题含“停水”", "涉及饮用水安全"] if not long else [_LONG_TITLE],
         "url": "https://responder.example/cases/42" if not long else "", "county": "石台县", "urgent": level,
         "recipient_name": "王建国", "recipient_role": "liaison",
+        **({"release_title": "关于仙寓镇供水情况的说明" if not long else _LONG_TITLE,
+            "release_url": "https://www.shitai.gov.cn/xxgk/123.html", "score": 0.72} if kind == "release_proposed" else {}),
     }
 
 
