@@ -22,7 +22,7 @@ from test_report_weekly import WEEK_END, WEEK_START, build_week
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-MAX_PAGES = 4
+MAX_PAGES = 5
 
 
 def chromium() -> str:
