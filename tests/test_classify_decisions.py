@@ -203,3 +203,9 @@ def test_compound_words_route_by_their_head():
 
     d = load_default().classify("网友反映仁里镇中心小学乱收费", "有家长反映仁里镇中心小学收取补课费，希望有关部门核查。")
     assert d.domain == "义务教育" and d.department == "县教体局" and d.level is None and d.clock == "48h"
+
+
+def test_a_topic_label_as_declared_category_is_noted_not_flagged(clf):
+    """An RSS <category> such as 教育 is a topic, not an emergency category: noted, no review asked."""
+    d = clf.classify("家长反映某小学暑期托管班收费偏高", declared_category="教育")
+    assert d.level is None and not d.needs_review and any("不是突发事件类别" in r for r in d.reasons)

@@ -112,7 +112,7 @@ class Classifier:
                 review.append(f"来源标注的等级“{declared_level}”无法识别，已忽略")
         kind, _score, kind_words = detect_kind(self.routing, ntitle, nbody, self._seg)
         if declared_category:
-            kind = self._declared_kind(declared_category, kind, review)
+            kind = self._declared_kind(declared_category, kind, reasons)
         markers = self._markers(full)
         facts = extract(full)
 
@@ -127,11 +127,13 @@ class Classifier:
         return self._emergency(kind, kind_words, facts, markers, declared, full, ntitle, head, reasons, review)
 
     # ---------------------------------------------------------------- internals
-    def _declared_kind(self, declared_category: str, kind: Kind | None, review: list[str]) -> Kind | None:
+    def _declared_kind(self, declared_category: str, kind: Kind | None, reasons: list[str]) -> Kind | None:
+        """A feed's category that names an emergency kind is taken; any other (a topic label such as
+        教育 in an RSS <category>) is noted and ignored — it cannot make the clock less strict."""
         cat = str(declared_category).strip()
         matching = [k for k in self.routing.kinds if k.category == cat or k.name == cat or k.id == cat]
         if not matching:
-            review.append(f"来源标注的类别“{declared_category}”无法识别，已忽略")
+            reasons.append(f"来源标注的类别“{declared_category}”不是突发事件类别，仅作参考")
             return kind
         if kind is not None and kind in matching:
             return kind

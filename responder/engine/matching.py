@@ -22,7 +22,7 @@ WINDOW_AFTER = dt.timedelta(days=14)
 
 ADMIN_RE = re.compile(r"[\u4e00-\u9fa5]{2}(?:镇|乡|村|街道|社区)")
 """Townships and villages: the two characters before the suffix (仁里镇, 矶滩乡, 七都镇)."""
-FACILITY_RE = re.compile(r"[\u4e00-\u9fa5]{0,4}(?:小区|大道|小学|中学|学校|幼儿园|医院|卫生院|公司|工厂|化工厂|景区|水库|市场|养老院|敬老院)")
+FACILITY_RE = re.compile(r"([\u4e00-\u9fa5]{0,4})(工业园区|开发区|园区|小区|大道|小学|中学|学校|幼儿园|医院|卫生院|公司|工厂|化工厂|景区|水库|市场|养老院|敬老院)")
 ADMIN_CHARS = "县镇乡村市区"
 
 EVENT_WORDS = (
@@ -77,9 +77,9 @@ def places(text: str) -> frozenset[str]:
     t = _norm(text)
     out = {m.group(0) for m in ADMIN_RE.finditer(t)}
     for m in FACILITY_RE.finditer(t):
-        name = m.group(0)
-        cut = max(name.rfind(ch) for ch in ADMIN_CHARS)
-        name = name[cut + 1:] if cut >= 0 else name
+        prefix, suffix = m.group(1), m.group(2)
+        cut = max(prefix.rfind(ch) for ch in ADMIN_CHARS)  # 仁里镇中心小学 → 中心小学
+        name = ((prefix[cut + 1:] if cut >= 0 else prefix).lstrip("某一该这本其") + suffix)
         if len(name) >= 3:
             out.add(name)
     return frozenset(out)

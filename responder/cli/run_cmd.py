@@ -1,0 +1,50 @@
+"""``run`` (the daemon), ``demo`` (the whole service on a virtual clock) and ``replay``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from responder.cli.common import config_path
+from responder.cli.timeparse import TIME
+
+
+@click.command("run")
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the service in the foreground (as systemd does): poll, classify, clock, escalate, report."""
+    from responder.runtime import main as run_main
+
+    raise SystemExit(run_main(config_path(ctx)))
+
+
+@click.command("demo")
+@click.option("--state-dir", type=click.Path(file_okay=False), default=None,
+              help="Keep the demo's configuration (DIR/responder.toml), database and archive here.")
+@click.option("--speed", type=float, default=4 * 3600.0, show_default=True,
+              help="Virtual seconds per real second (0: as fast as possible).")
+@click.option("--json", "as_json", is_flag=True, help="End with one JSON line that sums the run up.")
+def demo(state_dir: str | None, speed: float, as_json: bool) -> None:
+    """Watch the whole service work for a virtual week (2022-07-18…25) in about a minute."""
+    from responder.demo import run_demo
+
+    run_demo(state_dir=state_dir, speed=speed, as_json=as_json)
+
+
+@click.command("replay")
+@click.argument("feeds", type=click.Path(exists=True, file_okay=False))
+@click.option("--from", "start", type=TIME, required=True, help="Virtual start (Beijing time if no zone).")
+@click.option("--to", "end", type=TIME, required=True, help="Virtual end.")
+@click.option("--state-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--json", "as_json", is_flag=True)
+def replay(feeds: str, start: dt.datetime, end: dt.datetime, state_dir: str | None, as_json: bool) -> None:
+    """What would the service have done? Run a folder of recorded feeds through it between two times."""
+    from responder.demo import run_replay
+
+    if end <= start:
+        raise click.BadParameter("--to must be after --from")
+    run_replay(feeds=feeds, start=start, end=end, state_dir=state_dir, as_json=as_json)
+
+
+COMMANDS = [run, demo, replay]
