@@ -144,3 +144,8 @@ def schema_drift(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": False})
         return compare_metadata(ctx, metadata)
+
+
+def display_url(url: str) -> str:
+    """The URL with its password hidden, for logs and status."""
+    return make_url(url).render_as_string(hide_password=True)

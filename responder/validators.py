@@ -59,7 +59,18 @@ def _routing_departments(settings: Any) -> list[str]:
     return problems
 
 
+def _weekly_slot(settings: Any) -> list[str]:
+    from responder.report.job import parse_slot
+
+    try:
+        parse_slot(settings.file.schedule.weekly_report)
+    except ValueError as exc:
+        return [f"{settings.path}: {exc}"]
+    return []
+
+
 register_validator("policies", _policies)
+register_validator("weekly slot", _weekly_slot)
 register_validator("classifier", _classifier)
 register_validator("routing departments", _routing_departments)
 

@@ -19,7 +19,11 @@ def cfg(tmp_path: Path) -> Path:
     """A copy of the shipped configuration directory, to break on purpose."""
     d = tmp_path / "config"
     shutil.copytree(shipped_config_dir(), d)
-    return d / "responder.toml"
+    path = d / "responder.toml"
+    templates = shipped_config_dir().parent / "templates"
+    path.write_text(path.read_text(encoding="utf-8").replace('templates = "../templates"', f'templates = "{templates}"'),
+                    encoding="utf-8")
+    return path
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -140,3 +144,10 @@ def test_bad_policy_file_is_refused(cfg):
     edit(cfg.parent / "policies.toml", 'ladder = "ordinary"', 'ladder = "gentle"')
     ps = problems(cfg)
     assert any("policies.toml" in p and "'gentle'" in p for p in ps)
+
+
+def test_bad_weekly_slot_is_refused_at_load(cfg):
+    """A weekly-report slot that cannot be parsed is refused when the configuration loads, not on Monday."""
+    edit(cfg, 'weekly_report = "mon 08:30"', 'weekly_report = "monday 8.30"')
+    ps = problems(cfg)
+    assert any("schedule.weekly_report" in p for p in ps)

@@ -1,0 +1,375 @@
+"""``responder run``: the long-running service, as systemd runs it.
+
+One asyncio process. APScheduler (AsyncIOScheduler, in-memory job store) only
+decides *when* to look; *what* is due always comes from the database, which is
+the only durable state — the jobs are rebuilt from it at every start:
+
+* per source, an interval job (the source's interval, with jitter) that polls it
+  if the database says it is due (failure backoff is stored there);
+* a wake-up job at the next due time the core reports (clock step, outbox retry,
+  weekly slot), re-armed after every pass, plus a slow safety tick;
+* an outbox dispatcher tick, the weekly log (a cron trigger in Asia/Shanghai,
+  idempotent per week), the engine self-check, sd_notify STATUS and WATCHDOG.
+
+Every job is ``coalesce=True, max_instances=1`` and has no misfire grace limit
+(``misfire_grace_time=None``): after downtime a missed run happens once, late,
+instead of being skipped silently (APScheduler's default) or repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import fcntl
+import os
+import signal
+import socket
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import OperationalError
+
+from responder import db
+from responder.config import ConfigError, Settings, load
+from responder.sdnotify import Notifier
+from responder.timeutil import UTC, fmt_bj, utcnow
+
+log = structlog.get_logger("responder.runtime")
+
+EXIT_CONFIG = 2
+EXIT_SCHEMA = 3
+EXIT_LOCKED = 4
+STOP_GRACE_SECONDS = 20.0
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+
+
+class InstanceLock:
+    """Refuse a second service on the same SQLite file (PostgreSQL allows several workers)."""
+
+    def __init__(self, database_url: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        u = make_url(database_url)
+        self.path = Path(u.database + ".lock") if u.drivername.startswith("sqlite") and u.database else None
+        self._fh: Any = None
+
+    def acquire(self) -> bool:
+        if self.path is None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.path, "a+")
+        try:
+            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._fh.close()
+            self._fh = None
+            return False
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.write(f"{os.getpid()}\n")
+        self._fh.flush()
+        return True
+
+    def holder(self) -> str:
+        try:
+            return self.path.read_text().strip() if self.path else ""
+        except OSError:
+            return ""
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+class Service:
+    def __init__(self, config_path: Path, settings: Settings, engine: Any, notifier: Notifier) -> None:
+        self.config_path = config_path
+        self.settings = settings
+        self.engine = engine
+        self.notifier = notifier
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.stop_event = asyncio.Event()
+        self.work_lock = asyncio.Lock()
+        self.sched: Any = None
+        self.ctx: Any = None
+        self.last_error: str | None = None
+        self.db_failures = 0
+
+    # ---------------------------------------------------------------- jobs
+
+    async def work(self, reason: str = "tick") -> None:
+        """Judge, escalate, deliver, report: everything due now. Never raises."""
+        from responder import pipeline
+
+        async with self.work_lock:
+            now = utcnow()
+            try:
+                r = pipeline.cases_step(self.ctx, now)
+                a = pipeline.engine_step(self.ctx, now)
+                d = await pipeline.dispatch_step(self.ctx, now)
+                w = pipeline.weekly_step(self.ctx, now)
+                if r.cases_opened or a.steps or d.sent or w:
+                    log.info("work", reason=reason, cases_opened=r.cases_opened, steps=a.steps, messages=a.messages,
+                             sent=d.sent, retried=d.retried, dead=d.dead, weekly=w)
+                if a.errors:
+                    log.error("engine.errors", errors=a.errors)
+                self.db_failures = 0
+                self.last_error = None
+            except OperationalError as exc:
+                self.db_failures += 1
+                self.last_error = f"数据库暂不可用：{str(exc).splitlines()[0][:200]}"
+                log.error("database.unavailable", error=str(exc).splitlines()[0], failures=self.db_failures)
+                self.notifier.status(self.last_error + f"（第{self.db_failures}次，稍后重试）")
+                return
+            except Exception as exc:  # a bug must not kill a service that guards 5-hour deadlines
+                self.last_error = str(exc)[:200]
+                log.exception("work.failed", reason=reason)
+                return
+        self.arm_wakeup()
+
+    def arm_wakeup(self) -> None:
+        from apscheduler.triggers.date import DateTrigger
+
+        from responder import pipeline
+
+        try:
+            nxt = pipeline.next_wakeup(self.ctx, utcnow())
+        except OperationalError:
+            return
+        if nxt is None or self.sched is None:
+            return
+        nxt = max(nxt, utcnow() + dt.timedelta(milliseconds=200))
+        self.sched.add_job(self.work, DateTrigger(run_date=nxt, timezone=UTC), args=["wakeup"], id="wakeup",
+                           replace_existing=True)
+
+    async def poll(self, name: str) -> None:
+        """Poll one source if the database says it is due (its failure backoff lives there)."""
+        from responder import pipeline
+        from responder.ingest import load_states
+
+        now = utcnow()
+        try:
+            st = load_states(self.engine).get(name)
+            if st is not None and st.next_poll_at is not None and st.next_poll_at > now:
+                return
+            reports = await pipeline.ingest_step(self.ctx, now, only=name)
+            for rep in reports:
+                log.info("source.polled", source=name, **{k: v for k, v in rep.counts().items()})
+        except OperationalError as exc:
+            log.error("database.unavailable", error=str(exc).splitlines()[0], job=f"poll:{name}")
+            return
+        except Exception:
+            log.exception("poll.failed", source=name)
+            return
+        await self.work(f"poll:{name}")
+
+    async def dispatch(self) -> None:
+        from responder import pipeline
+
+        if self.work_lock.locked():
+            return
+        async with self.work_lock:
+            try:
+                await pipeline.dispatch_step(self.ctx, utcnow())
+            except OperationalError as exc:
+                log.error("database.unavailable", error=str(exc).splitlines()[0], job="dispatch")
+            except Exception:
+                log.exception("dispatch.failed")
+
+    def self_check(self) -> None:
+        from responder import engine as eng
+
+        try:
+            problems = eng.self_check(self.engine, utcnow())
+        except OperationalError:
+            return
+        if problems:
+            log.error("self_check.problems", problems=problems)
+
+    def status_text(self) -> str:
+        from responder.cli.status_cmd import collect
+
+        try:
+            data = collect(self.engine, utcnow(), limit=2000)
+        except OperationalError:
+            return self.last_error or "数据库暂不可用"
+        last = fmt_bj(self.ctx.last_poll_at) if self.ctx and self.ctx.last_poll_at else "尚未"
+        text = f"未结案件 {data['open_cases']} 件，超时 {data['overdue']} 件，待确认 {data['needs_review']} 件；最近采集 {last}"
+        return f"{text}；{self.last_error}" if self.last_error else text
+
+    def send_status(self) -> None:
+        self.notifier.status(self.status_text())
+
+    def watchdog(self) -> None:
+        # Runs on the event loop: if the loop hangs, the pings stop and systemd restarts us.
+        self.notifier.watchdog()
+
+    # ---------------------------------------------------------------- scheduling
+
+    def schedule_sources(self) -> None:
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        for job in list(self.sched.get_jobs()):
+            if job.id.startswith("poll:"):
+                job.remove()
+        for i, src in enumerate(self.settings.file.source):
+            if not src.enabled:
+                continue
+            jitter = max(1, min(30, int(src.interval * 0.1)))
+            first = utcnow() + dt.timedelta(seconds=0.5 + i * 0.2)
+            self.sched.add_job(self.poll, IntervalTrigger(seconds=src.interval, jitter=jitter, start_date=first, timezone=UTC),
+                               args=[src.name], id=f"poll:{src.name}", replace_existing=True, next_run_time=first)
+
+    def build_jobs(self) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        from responder.report.job import parse_slot
+
+        sch = self.settings.file.schedule
+        self.sched = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
+        self.sched.add_job(self.work, IntervalTrigger(seconds=sch.safety_tick_seconds, timezone=UTC), args=["safety"],
+                           id="safety")
+        self.sched.add_job(self.dispatch, IntervalTrigger(seconds=sch.dispatch_interval_seconds, timezone=UTC), id="dispatch")
+        dow, at = parse_slot(sch.weekly_report)
+        self.sched.add_job(self.work, CronTrigger(day_of_week=dow, hour=at.hour, minute=at.minute, timezone="Asia/Shanghai"),
+                           args=["weekly"], id="weekly")
+        self.sched.add_job(self.self_check, IntervalTrigger(seconds=sch.self_check_seconds, timezone=UTC), id="self_check")
+        self.sched.add_job(self.send_status, IntervalTrigger(seconds=30, timezone=UTC), id="status")
+        if self.notifier.watchdog_usec:
+            self.sched.add_job(self.watchdog, IntervalTrigger(seconds=max(0.5, self.notifier.watchdog_usec / 2e6), timezone=UTC),
+                               id="watchdog")
+        self.schedule_sources()
+
+    # ---------------------------------------------------------------- signals
+
+    def request_stop(self) -> None:
+        if not self.stop_event.is_set():
+            log.info("service.stopping")
+            self.notifier.stopping("正在停止：完成进行中的发送后退出")
+            self.stop_event.set()
+
+    async def reload(self) -> None:
+        """SIGHUP: validate the new configuration first; keep the old one if it is bad."""
+        from responder import pipeline
+
+        self.notifier.reloading()
+        try:
+            new = load(self.config_path, require_secrets=True)
+        except ConfigError as exc:
+            log.error("reload.rejected", problems=exc.problems, note="keeping the running configuration")
+            self.notifier.ready("重载失败，沿用原配置：" + "；".join(exc.problems)[:300])
+            return
+        async with self.work_lock:
+            client = self.ctx.client
+            self.settings = new
+            self.ctx = pipeline.build_context(new, self.engine, owner=self.owner, client=client)
+            pipeline.startup(self.ctx, utcnow())
+            self.schedule_sources()
+        log.info("reload.done", sources=len(new.file.source))
+        self.notifier.ready(self.status_text())
+
+    # ---------------------------------------------------------------- main
+
+    async def run(self) -> int:
+        from responder import audit, pipeline
+        from responder.db import transaction
+        from responder.ingest import make_client
+
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop)
+        loop.add_signal_handler(signal.SIGINT, self.request_stop)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        client = make_client(self.settings)
+        self.ctx = pipeline.build_context(self.settings, self.engine, owner=self.owner, client=client)
+        now = utcnow()
+        started = pipeline.startup(self.ctx, now)
+        with transaction(self.engine) as s:
+            audit.record(s, at=now, kind="service.started", subject="service", actor=self.owner,
+                         data={"config": str(self.config_path), **started})
+        log.info("service.started", config=str(self.config_path), database=db.display_url(self.settings.database_url), **started)
+        self.build_jobs()
+        self.sched.start()
+        self.metrics = start_metrics(self)
+        await self.work("start")  # what came due while we were down happens now
+        self.notifier.ready(self.status_text())
+        await self.stop_event.wait()
+        self.sched.shutdown(wait=False)
+        try:
+            await asyncio.wait_for(self.work_lock.acquire(), timeout=STOP_GRACE_SECONDS)  # finish the send in progress
+        except TimeoutError:
+            log.warning("service.stop_timeout", note="a send did not finish; it is reconciled at the next start")
+        await client.aclose()
+        with transaction(self.engine) as s:
+            audit.record(s, at=utcnow(), kind="service.stopped", subject="service", actor=self.owner)
+        log.info("service.stopped")
+        return 0
+
+
+def start_metrics(service: Service) -> Any:
+    """Prometheus text endpoint on loopback, when ``service.metrics_port`` is set."""
+    port = service.settings.file.service.metrics_port
+    if not port:
+        return None
+    from responder.metrics import serve
+
+    return serve(service.engine, service.settings.file.service.metrics_host, port)
+
+
+async def connect_with_retry(engine: Any, notifier: Notifier, *, attempts: int = 30) -> str | None:
+    """A database that is briefly locked or unreachable is retried with backoff and reported."""
+    delay = 1.0
+    for i in range(attempts):
+        try:
+            return db.current_revision(engine) or ""
+        except OperationalError as exc:
+            msg = str(exc).splitlines()[0][:200]
+            log.error("database.unavailable", error=msg, attempt=i + 1)
+            notifier.status(f"数据库暂不可用（第{i + 1}次）：{msg}")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+    return None
+
+
+def main(config_path: Path) -> int:
+    from responder import logs
+
+    config_path = Path(config_path)
+    logs.configure()
+    notifier = Notifier()
+    try:
+        settings = load(config_path, require_secrets=True)
+    except ConfigError as exc:
+        for p in exc.problems:
+            log.error("config.invalid", problem=p)
+        notifier.status("配置有误，服务未启动：" + "；".join(exc.problems)[:300])
+        return EXIT_CONFIG
+    logs.configure(settings.file.service.log_level, settings.file.service.log_format, secrets=list(settings.secrets.values()))
+    lock = InstanceLock(settings.database_url)
+    if not lock.acquire():
+        log.error("instance.locked", database=db.display_url(settings.database_url), holder_pid=lock.holder(),
+                  message=f"another responder is already running on this database (pid {lock.holder()}); refusing to start")
+        return EXIT_LOCKED
+    try:
+        engine = db.make_engine(settings.database_url, password=settings.secret(settings.file.database.password_secret))
+
+        async def _run() -> int:
+            rev = await connect_with_retry(engine, notifier)
+            if rev is None:
+                return 1
+            if rev != db.head_revision():
+                log.error("database.schema_outdated", current=rev or None, head=db.head_revision(),
+                          message="run `responder db upgrade` first")
+                return EXIT_SCHEMA
+            return await Service(config_path, settings, engine, notifier).run()
+
+        return asyncio.run(_run())
+    finally:
+        lock.release()
+
+
+_ = socket
