@@ -67,7 +67,11 @@ def make_engine(url: str, *, password: str | None = None, echo: bool = False) ->
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # A write transaction takes the write lock up front: a deferred one that reads
+            # first and writes later gets SQLITE_BUSY at once (no busy wait) when another
+            # writer holds the lock. Read-only sessions stay deferred so they never block.
+            immediate = conn.get_execution_options().get("sqlite_immediate")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(u, echo=echo, pool_pre_ping=True)
@@ -84,7 +88,8 @@ def transaction(engine: Engine) -> Iterator[Session]:
     Everything a state change causes (audit event, outbox rows) is written in
     the same session, so it commits or vanishes together.
     """
-    with Session(engine, expire_on_commit=False) as session:
+    bind = engine.execution_options(sqlite_immediate=True) if is_sqlite(engine) else engine
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
