@@ -248,6 +248,8 @@ def _required_secret_refs(cfg: FileConfig) -> list[tuple[str, str]]:
         refs += _secret_refs(cfg.notify.email, "notify.email.")
     if "sms" in cfg.notify.channels and cfg.notify.sms.enabled and cfg.notify.sms.provider != "none":
         refs += _secret_refs(cfg.notify.sms, "notify.sms.")
+    if "robot" in cfg.notify.channels:
+        refs += _secret_refs(cfg.notify.robot, "notify.robot.")
     return refs
 
 

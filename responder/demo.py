@@ -106,18 +106,19 @@ def write_config(state_dir: Path, *, smtp_port: int, sms_url: str, sources: list
 
 
 def sample_sources() -> list[dict[str, Any]]:
-    s = shipped_config_dir() / "samples"
-    return [
-        {"name": "sample-opinion", "url": str(s / "opinion.xml"), "role": "opinion"},
-        {"name": "sample-incident", "url": str(s / "incident.json"), "role": "incident",
-         "mapping": {"items": "data", "id": "id", "title": "title", "body": "content", "link": "url", "published": "time",
-                     "level": "level"}},
-        {"name": "sample-release", "url": str(s / "release.xml"), "role": "release"},
-    ]
+    return folder_sources(shipped_config_dir() / "samples")
 
 
 def folder_sources(folder: Path) -> list[dict[str, Any]]:
-    """Replay: one file source per recorded feed; a name containing 'release' marks the release channel."""
+    """A folder's ``sources.toml`` if it has one; else one file source per recorded feed
+    (a name containing 'release' marks the release channel, 'incident' an incident feed)."""
+    import tomllib
+
+    listed = folder / "sources.toml"
+    if listed.exists():
+        with open(listed, "rb") as fh:
+            entries = tomllib.load(fh).get("source", [])
+        return [{**e, "url": str((folder / e["url"]).resolve())} for e in entries]
     out = []
     for i, p in enumerate(sorted(x for x in folder.iterdir() if x.suffix.lower() in (".xml", ".rss", ".atom", ".json"))):
         role = "release" if "release" in p.name.lower() else "incident" if "incident" in p.name.lower() else "opinion"

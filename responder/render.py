@@ -335,7 +335,7 @@ def sample_contexts(kind: str) -> list[tuple[str, dict[str, Any]]]:
     if kind == "weekly_report":
         return [("week", {**base, "week": "2022-W28", "period": "2022-07-11 至 2022-07-17",
                           "summary": "本周新增舆情3件，按时回应3件，超时0件。", "path": "archive/2022-W28.html",
-                          "html": "<h1>周报</h1>"})]
+                          "html": "<h1>周报</h1>", "text": "# 周报\n\n| 单位 | 按时 |\n| --- | --- |"})]
     if kind == "test":
         return [("test", {**base, "text": "这是一条测试消息。"})]
     if kind == "digest":

@@ -304,6 +304,11 @@ class Service:
         except TimeoutError:
             log.warning("service.stop_timeout", note="a send did not finish; it is reconciled at the next start")
         await client.aclose()
+        for ch in self.ctx.channels.values():
+            try:
+                await ch.aclose()
+            except Exception:
+                log.exception("channel.close_failed")
         with transaction(self.engine) as s:
             audit.record(s, at=utcnow(), kind="service.stopped", subject="service", actor=self.owner)
         log.info("service.stopped")

@@ -23,8 +23,8 @@ class OutboxMessage(SQLModel, table=True):
         Index(
             "ix_outbox_due_open",
             "next_attempt_at",
-            sqlite_where=text("status IN ('pending', 'sending', 'held')"),
-            postgresql_where=text("status IN ('pending', 'sending', 'held')"),
+            sqlite_where=text("status IN ('pending', 'sending', 'held', 'failed')"),
+            postgresql_where=text("status IN ('pending', 'sending', 'held', 'failed')"),
         ),
     )
 

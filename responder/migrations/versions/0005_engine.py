@@ -1,4 +1,4 @@
-"""Schema changes of issue 5 (clocks engine).
+"""Schema changes of issue 5 (clocks engine): the outbox's due index also covers rows waiting to retry.
 
 Revision ID: 0005
 Revises: 0004
@@ -17,9 +17,20 @@ branch_labels = None
 depends_on = None
 
 
+OLD = "status IN ('pending', 'sending', 'held')"
+NEW = "status IN ('pending', 'sending', 'held', 'failed')"
+
+
+def _recreate(where: str) -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_due_open")
+        batch_op.create_index("ix_outbox_due_open", ["next_attempt_at"], unique=False,
+                              sqlite_where=sa.text(where), postgresql_where=sa.text(where))
+
+
 def upgrade() -> None:
-    pass
+    _recreate(NEW)
 
 
 def downgrade() -> None:
-    pass
+    _recreate(OLD)
