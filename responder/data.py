@@ -83,14 +83,18 @@ def normalise_phone(raw: str) -> str:
     return s
 
 
-def _read(path: Path) -> dict:
+def read_toml(path: Path, error: type[DataError] = DataError, what: str = "file") -> dict:
+    """Read a data file, turning a missing file or bad TOML into ``error`` naming the file."""
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
+        raise error(f"{path}: {what} not found") from None
     except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path}: not valid TOML: {exc}") from None
+        raise error(f"{path}: not valid TOML: {exc}") from None
+
+
+_read = read_toml
 
 
 def load_domains(path: str | Path) -> tuple[Domain, ...]:

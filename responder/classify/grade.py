@@ -9,11 +9,10 @@ which with lower bounds only is the half-open-band algorithm of rules.md §2.4.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from responder.data import DataError
+from responder.data import DataError, read_toml
 
 LEVELS = ("I", "II", "III", "IV")
 LEVEL_NAMES = {"I": "特别重大", "II": "重大", "III": "较大", "IV": "一般"}
@@ -88,13 +87,7 @@ def _regex(path: Path, key: str, pattern: object) -> re.Pattern:
 def load_thresholds(path: str | Path) -> Thresholds:
     """Read and check thresholds.toml; every problem names the file and the key."""
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ThresholdError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ThresholdError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, ThresholdError)
     raw_metrics = data.get("metrics")
     if not isinstance(raw_metrics, dict) or not raw_metrics:
         raise ThresholdError(f"{path}: [metrics]: expected a table of metric = {{ label, unit }}")

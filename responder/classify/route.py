@@ -11,11 +11,10 @@ matched as substrings over the whole text for speed.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from responder.data import DataError, Domain
+from responder.data import DataError, Domain, read_toml
 
 CATEGORIES = ("自然灾害", "事故灾难", "公共卫生事件", "社会安全事件")
 
@@ -54,13 +53,7 @@ class Routing:
 def load_routing(path: str | Path, domains: tuple[Domain, ...], standards: set[str]) -> Routing:
     """Read routing.toml and check it against 附件2 and the threshold standards."""
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise RoutingError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RoutingError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, RoutingError)
     by_name = {d.name: d for d in domains}
     known_departments = {dep for d in domains for dep in d.departments}
     owners = data.get("category_owner", {})

@@ -602,11 +602,7 @@ def record_release(engine: Engine, settings: Any, case_id: int, *, kind: str, ur
         raise EngineError("发布时间晚于当前时间：请检查 --at")
     policies = policies_for(settings)
     with transaction(engine) as s:
-        case = s.get(Case, case_id)
-        if case is None:
-            raise EngineError(f"案件 {case_id} 不存在")
-        if case.state != "open":
-            raise EngineError(f"案件 {case_id} 已关闭（{case.close_kind}）")
+        case = _open_case(s, case_id)
         rel = Release(case_id=case.id, kind=kind, url=url, title=title, published_at=published, recorded_at=now,
                       recorded_by=actor, status="confirmed")
         s.add(rel)
@@ -696,20 +692,13 @@ def decide_proposal(engine: Engine, settings: Any, release_id: int, *, accept: b
 # ------------------------------------------------------------------ operator actions
 
 
-@dataclass(frozen=True)
-class OperatorDecision:
-    """A classification decided by a person (``responder reclassify``)."""
-
-    level: str | None
-    level_name: str | None
-    category: str | None
-    domain: str | None
-    department: str | None
-    co_departments: tuple[str, ...]
-    clock: str
-    needs_review: bool
-    reasons: tuple[str, ...]
-    facts: dict
+def _open_case(s: Session, case_id: int) -> Case:
+    case = s.get(Case, case_id)
+    if case is None:
+        raise EngineError(f"案件 {case_id} 不存在")
+    if case.state != "open":
+        raise EngineError(f"案件 {case_id} 已关闭（{case.close_kind}）")
+    return case
 
 
 def reclassify(engine: Engine, settings: Any, case_id: int, level: str | None, *, reason: str, now: dt.datetime,
@@ -722,15 +711,13 @@ def reclassify(engine: Engine, settings: Any, case_id: int, level: str | None, *
     policies = policies_for(settings)
     new_class = "5h" if level in ("I", "II") else "48h"
     with transaction(engine) as s:
-        case = s.get(Case, case_id)
-        if case is None:
-            raise EngineError(f"案件 {case_id} 不存在")
-        if case.state != "open":
-            raise EngineError(f"案件 {case_id} 已关闭")
+        case = _open_case(s, case_id)
         old = {"level": case.level, "clock": case.clock_class, "needs_review": case.needs_review}
         line = f"人工{'确认' if level == case.level else '调整'}为{LEVEL_NAMES.get(level, '非突发事件')}（{actor}：{reason}）"
-        d = OperatorDecision(level, LEVEL_NAMES.get(level) if level else None, case.category, case.domain, case.department,
-                             tuple(case.co_departments), new_class, False, (*case.reasons, line), dict(case.facts))
+        from responder.classify import Decision  # a person's decision has the classifier's shape
+
+        d = Decision(level, LEVEL_NAMES.get(level) if level else None, case.category, case.domain, case.department,
+                     tuple(case.co_departments), new_class, False, (*case.reasons, line), dict(case.facts))
         if new_class == "5h" and case.clock_class == "48h":
             _upgrade(s, settings, policies, case, d, None, now, actor=actor)
         else:
@@ -759,11 +746,7 @@ def close_case(engine: Engine, case_id: int, *, kind: str, reason: str, now: dt.
     if not reason.strip():
         raise EngineError("必须说明理由（--reason）")
     with transaction(engine) as s:
-        case = s.get(Case, case_id)
-        if case is None:
-            raise EngineError(f"案件 {case_id} 不存在")
-        if case.state != "open":
-            raise EngineError(f"案件 {case_id} 已关闭")
+        case = _open_case(s, case_id)
         if kind == "duplicate":
             other = s.get(Case, duplicate_of) if duplicate_of else None
             if other is None or other.id == case.id:

@@ -7,14 +7,13 @@ running obligation is the snapshot, never the current file.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from responder.data import ROLES, DataError
+from responder.data import ROLES, DataError, read_toml
 
 RELEASE_KINDS = ("权威发布", "新闻发布会", "吹风会", "媒体采访", "回应")
 """What can stop a clock (rules.md §1.5: AUTHORITATIVE_INFO, PRESS_CONFERENCE, BRIEFING, MEDIA_INTERVIEW, plus 回应)."""
@@ -163,13 +162,7 @@ class Policies:
 
 def load_policies(path: str | Path) -> Policies:
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path)
     try:
         return Policies(PoliciesFile.model_validate(raw), path)
     except ValidationError as exc:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from responder.data import ROLES, DataError, Unit
+from responder.data import ROLES, DataError, Unit, read_toml
 from responder.plan.model import Deliverable, Phase, Plan, PlanUnit, Reminders, Requirement
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -98,13 +97,7 @@ def _roles(path: Path, key: str, v: Any, default: tuple[str, ...]) -> tuple[str,
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise PlanError(f"{path}: plan file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PlanError(f"{path}: not valid TOML: {exc}") from None
+    return read_toml(path, PlanError, "plan file")
 
 
 def _reminders(path: Path, raw: Any) -> Reminders:
