@@ -172,3 +172,26 @@ def test_run_delivers_reloads_stops_and_survives_kill_9(world):
     finally:
         if d.alive():
             d.proc.kill()
+
+
+def test_unreachable_database_is_retried_and_reported_not_a_crash_loop(tmp_path):
+    """With the database unreachable the service stays up, retries with backoff and says why."""
+    cfg = write_config(tmp_path, "http://127.0.0.1:9/none.xml", 9, "http://127.0.0.1:9/")
+    text = cfg.read_text(encoding="utf-8").replace('[service]', '[database]\nurl = "postgresql://nobody@127.0.0.1:9/none"\n\n[service]', 1)
+    cfg.write_text(text, encoding="utf-8")
+    log = tmp_path / "d.log"
+    npath = str(tmp_path / "n.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(npath)
+    sock.setblocking(False)
+    d = Daemon(cfg, npath, log)
+    try:
+        wait_for(lambda: log.read_bytes().count(b"database.unavailable") >= 2, 20, "two reported connection failures")
+        assert d.alive()
+        assert any("数据库暂不可用" in m for m in notifications(sock))
+    finally:
+        d.proc.send_signal(signal.SIGTERM)
+        try:
+            d.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            d.proc.kill()
