@@ -209,3 +209,32 @@ def test_a_topic_label_as_declared_category_is_noted_not_flagged(clf):
     """An RSS <category> such as 教育 is a topic, not an emergency category: noted, no review asked."""
     d = clf.classify("家长反映某小学暑期托管班收费偏高", declared_category="教育")
     assert d.level is None and not d.needs_review and any("不是突发事件类别" in r for r in d.reasons)
+
+
+def test_trapped_people_who_could_reach_major_get_the_5h_clock(clf):
+    """13 miners trapped could be 13 dead (重大): the stricter clock runs and a person is asked."""
+    d = clf.classify("某煤矿发生透水事故 13名矿工被困井下", "搜救工作正在进行。")
+    assert d.clock == "5h" and d.needs_review and any("被困13人" in r for r in d.reasons)
+    small = clf.classify("电梯故障 2人被困", "消防员10分钟后将2人救出，无人受伤。")
+    assert small.clock == "48h" and not small.needs_review
+
+
+def test_mass_evacuation_after_a_leak_is_graded_as_an_environmental_event(clf):
+    """A leak that evacuates 12,000 people may be a 重大 突发环境事件 (≥1万, 国办函〔2014〕119号)."""
+    d = clf.classify("化工厂氯气泄漏", "周边1.2万名群众已紧急疏散，暂无人员伤亡。")
+    assert d.clock == "5h" and d.needs_review and any("疏散" in r and "重大" in r for r in d.reasons)
+    assert clf.classify("化工厂氯气泄漏", "周边300名群众已疏散，暂无人员伤亡。").clock == "48h"
+
+
+def test_bodies_counted_with_ju_and_buried_homes_with_no_toll(clf):
+    """遗体5具 counts five deaths; homes buried with no toll given run the 5-hour clock for review."""
+    d = clf.classify("县城一KTV发生火灾 已发现遗体5具")
+    assert d.level == "III" and d.facts["deaths"] == [5, 5]
+    b = clf.classify("突发山体滑坡 约20户民房被掩埋", "具体人员情况正在核实。")
+    assert b.clock == "5h" and b.needs_review
+
+
+def test_trapped_then_rescued_do_not_raise_the_toll(clf):
+    """People trapped and then rescued are not counted as possible deaths."""
+    d = clf.classify("大客车追尾 车内40名乘客被困", "消防员将被困乘客全部救出，事故造成2人死亡。")
+    assert d.clock == "48h"

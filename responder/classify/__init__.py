@@ -44,6 +44,10 @@ _LEVEL_WORDS = {
 }
 
 
+BURIED_RE = re.compile(r"被(?:掩)?埋")
+RESCUED_RE = re.compile(r"救出|获救|脱险|脱困|解救|营救出|全部救")
+
+
 class ClassifyError(ValueError):
     """The input cannot be classified (not text); the message says why."""
 
@@ -182,7 +186,7 @@ class Classifier:
                    reasons: list[str], review: list[str]) -> Decision:
         std = self.thresholds.standards[kind.standard]
         metrics = self.thresholds.metrics
-        stated, possible, shown = self._values(std, facts)
+        stated, possible, shown = self._values(std, facts, full)
 
         stated_hits = grade(std, stated, strict=False)
         possible_hits = grade(std, possible, strict=True)
@@ -217,11 +221,22 @@ class Classifier:
         missing = facts.get("missing")
         if missing is not None and not std.deaths_include_missing:
             reasons.append(f"失踪{_qty(missing)}人，5小时判断中计入死亡（保守口径）")
+        trapped = facts.get("trapped")
+        if trapped is not None and not RESCUED_RE.search(full):
+            reasons.append(f"被困{_qty(trapped)}人，5小时判断中按可能死亡计入（保守口径）")
+        env_rank = self._evacuation_rank(std, possible, metrics, reasons)
+        if env_rank > strict_rank:
+            strict_rank = env_rank
         esc = self._escalates(full)
         if esc and strict_rank < FIVE_HOUR_RANK:
             reasons.append(f"“{esc}”属易升级事件，先按重大以上处理")
             strict_rank = FIVE_HOUR_RANK
         if facts.vague_casualties and strict_rank < FIVE_HOUR_RANK:
+            strict_rank = FIVE_HOUR_RANK
+        if (facts.unnumbered & {"missing"} and facts.get("missing") is None and facts.get("deaths") is None
+                and strict_rank < FIVE_HOUR_RANK and BURIED_RE.search(full)):
+            # Homes or people buried in unknown numbers (a landslide, a collapse): the toll is open.
+            reasons.append("被埋人数不详，死亡人数可能达到重大，保守按5小时处理")
             strict_rank = FIVE_HOUR_RANK
         five = max(rank, strict_rank) >= FIVE_HOUR_RANK
         if five and rank < FIVE_HOUR_RANK:
@@ -263,7 +278,20 @@ class Classifier:
         return Decision(level, LEVEL_NAMES[level], kind.category, domain, department, tuple(co),
                         "5h" if five else "48h", bool(review), tuple(reasons), fj)
 
-    def _values(self, std, facts: Facts) -> tuple[dict, dict, dict]:
+    def _evacuation_rank(self, std, possible: dict, metrics: dict, reasons: list[str]) -> int:
+        """A mass evacuation graded by the environmental plan when the event's own standard has no
+        evacuation criterion: a leak or explosion that moves ten thousand people may be a 重大
+        突发环境事件 (国办函〔2014〕119号), whatever the accident table says."""
+        env = self.thresholds.standards.get("env_2014")
+        if env is None or std is env or "evacuated" not in possible or any(r.metric == "evacuated" for r in std.rules):
+            return 0
+        hits = grade(env, {"evacuated": possible["evacuated"]}, strict=True)
+        if not hits:
+            return 0
+        reasons.append("保守判断：" + reason_for(hits[0], metrics))
+        return RANK[hits[0].rule.level]
+
+    def _values(self, std, facts: Facts, text: str) -> tuple[dict, dict, dict]:
         """Stated (low bounds) and possible (high bounds, missing counted as dead) values."""
         stated: dict[str, float] = {}
         possible: dict[str, float] = {}
@@ -283,6 +311,11 @@ class Classifier:
             stated["magnitude"] = possible["magnitude"] = facts.magnitude
         d_lo, d_hi = stated.get("deaths", 0), possible.get("deaths", 0)
         m_lo, m_hi = stated.get("missing", 0), possible.get("missing", 0)
+        trapped = facts.get("trapped")
+        if trapped is not None and not RESCUED_RE.search(text):
+            # 被困 is listed with the missing (rules §4.1): until rescued, each may raise the toll.
+            m_hi += trapped.high
+            possible["missing"] = m_hi
         if std.deaths_include_missing and (d_lo or m_lo):
             stated["deaths_incl_missing"] = d_lo + m_lo
         if d_hi or m_hi:
