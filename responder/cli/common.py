@@ -95,3 +95,25 @@ def db_display(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def display_width(text: str) -> int:
+    """Terminal cells: CJK characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    """Left-align ``text`` in ``width`` terminal cells (str.ljust counts code points, not cells)."""
+    return text + " " * max(0, width - display_width(text))
+
+
+def clip(text: str, width: int) -> str:
+    out, w = "", 0
+    for ch in text:
+        cw = display_width(ch)
+        if w + cw > width:
+            return out + "…"
+        out, w = out + ch, w + cw
+    return out

@@ -9,7 +9,7 @@ import click
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from responder.cli.common import echo_json, load_settings, open_engine
+from responder.cli.common import clip, echo_json, load_settings, open_engine, pad
 from responder.cli.timeparse import TIME
 from responder.models import Case, Clock, Meta
 from responder.timeutil import fmt_bj, fmt_duration, iso_utc, utcnow
@@ -80,13 +80,14 @@ def status(ctx: click.Context, as_json: bool, as_of: dt.datetime | None) -> None
     if not data["cases"]:
         return
     click.echo("")
-    click.echo(f"{'案件':<6}{'级别':<5}{'时限':<5}{'截止（北京）':<14}{'剩余':<12}{'责任部门':<12}标题")
+    cols = (("案件", 6), ("级别", 5), ("待办", 22), ("截止（北京）", 13), ("剩余", 15), ("责任部门", 16))
+    click.echo("".join(pad(h, w) for h, w in cols) + "标题")
     for r in data["cases"]:
         dl = dt.datetime.fromisoformat(r["deadline_at"].replace("Z", "+00:00")) if r["deadline_at"] else None
         left = "—" if r["seconds_left"] is None else ("超时" + fmt_duration(-r["seconds_left"]) if r["overdue"] else fmt_duration(r["seconds_left"]))
         flags = ("⚑待确认 " if r["needs_review"] else "") + ("✓已签收 " if r["acked"] else "")
-        click.echo(f"#{r['case_id']:<5}{(r['level'] or '—'):<5}{r['clock']:<5}{fmt_bj(dl, '%m-%d %H:%M'):<14}{left:<12}"
-                   f"{(r['department'] or '—'):<12}{flags}{r['title'][:40]}")
-
+        cells = (f"#{r['case_id']}", r["level"] or "—", clip(r["obligation"] or "—", 20), fmt_bj(dl, "%m-%d %H:%M"), left,
+                 clip(r["department"] or "—", 14))
+        click.echo("".join(pad(c, w) for c, (_h, w) in zip(cells, cols)) + flags + clip(r["title"], 40))
 
 COMMANDS = [status]
