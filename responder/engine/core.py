@@ -318,19 +318,31 @@ def _advance_clock(s: Session, settings: Any, clock: Clock, now: dt.datetime, ow
                      data={"clock_id": clock.id, "obligation": clock.obligation, "deadline_at": iso_utc(clock.deadline_at)})
 
 
-def _claim(s: Session, clock: Clock, old_step: int, gen: int, **values: Any) -> None:
+@lru_cache(maxsize=1)
+def _claim_statement() -> Any:
+    """Built once: constructing an UPDATE per clock costs more than running it."""
+    from sqlalchemy import bindparam
+
+    t = Clock.__table__
+    return (update(t)
+            .where(and_(t.c.id == bindparam("b_id"), t.c.next_step == bindparam("b_old"),
+                        t.c.generation == bindparam("b_gen"), t.c.next_action_at.is_not(None)))
+            .values(next_step=bindparam("b_step"), next_action_at=bindparam("b_next", type_=t.c.next_action_at.type),
+                    state=bindparam("b_state"), met_at=bindparam("b_met", type_=t.c.met_at.type)))
+
+
+def _claim(s: Session, clock: Clock, old_step: int, gen: int, *, next_step: int, next_action_at: dt.datetime | None,
+           state: str, met_at: dt.datetime | None = None) -> None:
     """The conditional UPDATE that claims and moves a clock; raise _Conflict if another worker did."""
-    stmt = (update(Clock.__table__)
-            .where(and_(Clock.__table__.c.id == clock.id, Clock.__table__.c.next_step == old_step,
-                        Clock.__table__.c.generation == gen, Clock.__table__.c.next_action_at.is_not(None)))
-            .values(**values))
-    r = s.connection().execute(stmt)
+    r = s.connection().execute(_claim_statement(), {
+        "b_id": clock.id, "b_old": old_step, "b_gen": gen, "b_step": next_step, "b_next": next_action_at,
+        "b_state": state, "b_met": met_at if met_at is not None else clock.met_at})
     if r.rowcount != 1:
         raise _Conflict()
     # Keep the loaded object truthful without a reload (no per-clock SELECT).
     from sqlalchemy.orm.attributes import set_committed_value
 
-    for k, v in values.items():
+    for k, v in (("next_step", next_step), ("next_action_at", next_action_at), ("state", state), ("met_at", met_at or clock.met_at)):
         set_committed_value(clock, k, v)
 
 
