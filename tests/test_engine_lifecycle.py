@@ -246,3 +246,19 @@ def test_self_check_reports_a_clock_without_next_action(sqlite_engine, settings)
         s.add(c)
     problems = eng.self_check(sqlite_engine, T0)
     assert len(problems) == 1 and "没有下一步动作" in problems[0]
+
+
+def test_near_duplicate_story_from_another_source_joins_the_open_case(sqlite_engine, settings):
+    """A repost that changes a word joins the open case with the reason; a different town's story does not."""
+    cid = open_one(sqlite_engine, settings, "七都镇部分村组停水三天 事先没有任何通知", "村民反映停水三天。", published=T0)
+    add_item(sqlite_engine, title="七都镇部分村组停水三天，事先没有通知", text="网友转发：停水三天。", source="repost",
+             published_at=T0 + H, first_seen_at=T0 + H)
+    add_item(sqlite_engine, title="横渡镇部分村组停电两天", text="村民反映停电。", source="repost",
+             published_at=T0 + H, first_seen_at=T0 + H, guid="other")
+    res = eng.open_cases(sqlite_engine, settings, T0 + H)
+    assert len(res.attached) == 1 and len(res.cases_opened) == 1
+    with Session(sqlite_engine) as s:
+        from responder.models import Item
+
+        joined = s.exec(select(Item).where(Item.source_name == "repost", Item.case_id == cid)).one()
+    assert "标题高度相似" in joined.attach_reason

@@ -518,6 +518,8 @@ def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Cla
     res = OpenResult()
     with transaction(engine) as s:
         items = s.exec(select(Item).where(Item.status.in_(("new", "attached", "release"))).order_by(Item.id).limit(limit)).all()
+        open_titles: dict[int, tuple[list[str], dt.datetime]] = {}
+        _load_open_titles(s, open_titles)
         for item in items:
             if item.status == "release":
                 _match_release_item(s, settings, policies, item, now, res)
@@ -532,6 +534,8 @@ def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Cla
                 if other is not None and other.case_id is not None:
                     target = s.get(Case, other.case_id)
                     item.attach_reason = item.attach_reason or f"与条目#{other.id}为同一事件"
+            if target is None:
+                target = _similar_case(s, item, now, open_titles)
             if target is not None and target.state == "open":
                 item.case_id = target.id
                 item.status = "classified"
@@ -550,7 +554,36 @@ def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Cla
             item.status = "classified"
             s.add(item)
             res.cases_opened.append(case.id)
+            open_titles[case.id] = ([case.title], start)
     return res
+
+
+def _load_open_titles(s: Session, into: dict[int, tuple[list[str], dt.datetime]]) -> None:
+    """Titles of open cases and of their items: what a near-duplicate story is compared with."""
+    for case in s.exec(select(Case).where(Case.state == "open")).all():
+        into[case.id] = ([case.title], case.first_report_at or case.opened_at)
+    if into:
+        for case_id, title in s.exec(select(Item.case_id, Item.title).where(Item.case_id.in_(list(into)))).all():
+            if title and title not in into[case_id][0]:
+                into[case_id][0].append(title)
+
+
+def _similar_case(s: Session, item: Item, now: dt.datetime,
+                  open_titles: dict[int, tuple[list[str], dt.datetime]]) -> Case | None:
+    """A new item whose title reads as an open case's story is attached to it, with the reason.
+
+    Exact duplicates are caught at ingest; this catches reposts that change a word or add a
+    prefix. The threshold is high because merging two different incidents would hide one.
+    """
+    from responder.engine import matching
+
+    at = item.published_at or item.first_seen_at
+    hit = matching.same_story(item.title, at, [(cid, titles, started) for cid, (titles, started) in open_titles.items()])
+    if hit is None:
+        return None
+    case = s.get(Case, hit[0])
+    item.attach_reason = f"与案件#{hit[0]}标题高度相似（相似度{hit[1]}），视为同一事件"
+    return case
 
 
 def _upgrade(s: Session, settings: Any, policies: Policies, case: Case, decision: Any, item: Item | None,

@@ -152,3 +152,34 @@ def decide(release_text: str, release_at: dt.datetime, cases: list[CaseText]) ->
     if best.score >= PROPOSE_SCORE:
         return MatchDecision("propose", best, tuple(ranked[:3]))
     return MatchDecision("none", best, tuple(ranked[:3]))
+
+
+SAME_STORY_SIMILARITY = 0.75
+SAME_STORY_WINDOW = dt.timedelta(hours=72)
+_PUNCT_RE = re.compile(r"[\W_]+")
+_REPOST_RE = re.compile(r"^(?:转发|转载|转|原创|快讯|突发|最新|网传|关注)[:：]?")
+
+
+def title_bigrams(title: str) -> frozenset[str]:
+    t = _PUNCT_RE.sub("", _REPOST_RE.sub("", _norm(title).strip()))
+    return frozenset(t[i:i + 2] for i in range(len(t) - 1))
+
+
+def title_similarity(a: str, b: str) -> float:
+    """Jaccard similarity of character bigrams: robust to reposts that add a prefix or change a word."""
+    x, y = title_bigrams(a), title_bigrams(b)
+    if not x or not y:
+        return 0.0
+    return len(x & y) / len(x | y)
+
+
+def same_story(title: str, at: dt.datetime, cases: list[tuple[int, list[str], dt.datetime]]) -> tuple[int, float] | None:
+    """The open case whose titles read as the same story (≥ 0.75), within 72 hours; else None."""
+    best: tuple[int, float] | None = None
+    for case_id, titles, started in cases:
+        if abs(at - started) > SAME_STORY_WINDOW:
+            continue
+        sim = max((title_similarity(title, t) for t in titles), default=0.0)
+        if sim >= SAME_STORY_SIMILARITY and (best is None or sim > best[1]):
+            best = (case_id, round(sim, 2))
+    return best
