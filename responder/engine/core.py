@@ -243,6 +243,17 @@ class _Rows:
         self.steps, self.messages = [], []
 
 
+def group_row(*, now: dt.datetime, key: str, kind: str, context: dict[str, Any], urgent: bool, case_id: int | None,
+              clock_id: int | None, generation: int) -> dict[str, Any]:
+    """The one outbox row of a step for the office's group robot (WeCom / DingTalk)."""
+    return {
+        "idem_key": idem_key(key, "robot", "group"), "kind": kind, "channel": "robot", "recipient": "group",
+        "address": "group", "urgent": urgent, "context": {**context, "recipient_name": "各位", "recipient_role": "group"},
+        "case_id": case_id, "clock_id": clock_id, "generation": generation, "status": "pending",
+        "created_at": now, "next_attempt_at": now, "attempts": 0,
+    }
+
+
 def message_rows(*, now: dt.datetime, key: str, kind: str, contact: Contact, context: dict[str, Any],
                  channels: list[str], urgent: bool, case_id: int | None, clock_id: int | None,
                  generation: int) -> list[dict[str, Any]]:
@@ -305,6 +316,11 @@ def _advance_clock(s: Session, settings: Any, clock: Clock, now: dt.datetime, ow
                                 generation=gen)
             out.messages.extend(rows)
             n += len(rows)
+        if "robot" in channels:
+            # A group robot posts once per step to the office's group, not once per person.
+            out.messages.append(group_row(now=now, key=f"clock:{clock.id}|{step_key}", kind=kind, context=ctx,
+                                          urgent=step_urgent, case_id=clock.case_id, clock_id=clock.id, generation=gen))
+            n += 1
         out.steps.append({"clock_id": clock.id, "case_id": clock.case_id, "step_key": step_key, "step_kind": kind,
                           "due_at": due, "taken_at": now, "recipients": [c.key for c in contacts], "messages": n})
         chain.record(at=now, kind="clock.step", subject=subject, actor=owner,
