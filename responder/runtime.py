@@ -112,8 +112,10 @@ class Service:
                 d = await pipeline.dispatch_step(self.ctx, now)
                 w = pipeline.weekly_step(self.ctx, now)
                 if r.cases_opened or a.steps or d.sent or w:
-                    log.info("work", reason=reason, cases_opened=r.cases_opened, steps=a.steps, messages=a.messages,
-                             sent=d.sent, retried=d.retried, dead=d.dead, weekly=w)
+                    log.info("work", reason=reason, cases_opened=r.cases_opened, upgraded=r.upgraded,
+                             releases=r.releases_attached, proposed=r.releases_proposed, steps=a.steps,
+                             step_case_ids=a.case_ids, messages=a.messages, sent=d.sent, retried=d.retried,
+                             dead=d.dead, weekly=w)
                 if a.errors:
                     log.error("engine.errors", errors=a.errors)
                 self.db_failures = 0

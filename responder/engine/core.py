@@ -135,6 +135,8 @@ class AdvanceResult:
     stopped: int = 0
     conflicts: int = 0
     errors: list[str] = field(default_factory=list)
+    case_ids: list[int] = field(default_factory=list)
+    """Cases that had a step taken, for the daemon's one log line per pass."""
     next_due_at: dt.datetime | None = None
 
 
@@ -328,6 +330,8 @@ def _advance_clock(s: Session, settings: Any, clock: Clock, now: dt.datetime, ow
                            "recipients": [c.key for c in contacts], "messages": n})
         res.steps += 1
         res.messages += n
+        if clock.case_id is not None and clock.case_id not in res.case_ids:
+            res.case_ids.append(clock.case_id)
     res.skipped += len(plan.skipped)
     if state == "overdue" and was_state != "overdue":
         chain.record(at=now, kind="clock.overdue", subject=subject, actor=owner,
