@@ -267,11 +267,16 @@ class Service:
             self.notifier.ready("重载失败，沿用原配置：" + "；".join(exc.problems)[:300])
             return
         async with self.work_lock:
-            client = self.ctx.client
+            client, old_channels = self.ctx.client, self.ctx.channels
             self.settings = new
             self.ctx = pipeline.build_context(new, self.engine, owner=self.owner, client=client)
             pipeline.startup(self.ctx, utcnow())
             self.schedule_sources()
+            for ch in old_channels.values():  # connections of the old configuration
+                try:
+                    await ch.aclose()
+                except Exception:
+                    log.exception("channel.close_failed")
         log.info("reload.done", sources=len(new.file.source))
         self.notifier.ready(self.status_text())
 
