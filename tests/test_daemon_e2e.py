@@ -145,6 +145,9 @@ def test_run_delivers_reloads_stops_and_survives_kill_9(world):
         wait_for(lambda: b"reload.rejected" in world["log"].read_bytes(), 15, "reload.rejected in the log")
         assert d.alive()
         world["cfg"].write_text(good, encoding="utf-8")
+        d.proc.send_signal(signal.SIGHUP)  # a good configuration is taken
+        wait_for(lambda: b"reload.done" in world["log"].read_bytes(), 15, "reload.done in the log")
+        assert d.alive()
 
         # kill -9 in the middle, restart: the overdue step still comes, nothing is sent twice
         before = len(world["sms"].sent)
