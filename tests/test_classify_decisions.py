@@ -238,3 +238,9 @@ def test_trapped_then_rescued_do_not_raise_the_toll(clf):
     """People trapped and then rescued are not counted as possible deaths."""
     d = clf.classify("大客车追尾 车内40名乘客被困", "消防员将被困乘客全部救出，事故造成2人死亡。")
     assert d.clock == "48h"
+
+
+def test_symptom_cluster_is_food_poisoning_routed_to_market_supervision(clf):
+    """58 pupils vomiting after lunch is a food-poisoning event (30–99: 一般), led by 县市场监管局."""
+    d = clf.classify("某小学学生集体呕吐", "该校58名学生午餐后出现呕吐、腹泻症状。")
+    assert d.category == "公共卫生事件" and d.level == "IV" and d.department == "县市场监管局"
