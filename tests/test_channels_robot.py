@@ -10,7 +10,7 @@ import hmac
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote_plus, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -40,7 +40,7 @@ class DingTalkRobot:
                 ts, sign = q.get("timestamp", [""])[0], q.get("sign", [""])[0]
                 want = base64.b64encode(hmac.new(SECRET.encode(), f"{ts}\n{SECRET}".encode(), hashlib.sha256).digest()).decode()
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                ok = unquote_plus(sign) == want if sign else False
+                ok = bool(sign) and sign == want  # parse_qs has already URL-decoded it, as DingTalk does
                 if ok:
                     robot.posts.append(body)
                 else:
@@ -90,3 +90,13 @@ def test_a_step_posts_once_to_the_group_with_a_valid_dingtalk_signature(tmp_path
     asyncio.run(channels["robot"].aclose())
     assert rep.sent == 1 and robot.rejected == 0 and len(robot.posts) == 1
     assert robot.posts[0]["msgtype"] == "text" and "化工厂" in robot.posts[0]["text"]["content"]
+
+
+@pytest.mark.parametrize("ts", [1599360473000, 1700000000123, 1234567890000])
+def test_dingtalk_signature_survives_url_encoding(ts):
+    """The sign placed in the URL decodes back to the Base64 digest, whether or not it contains '+', '/' or '='."""
+    from responder.channels.robot import dingtalk_sign
+
+    want = base64.b64encode(hmac.new(SECRET.encode(), f"{ts}\n{SECRET}".encode(), hashlib.sha256).digest()).decode()
+    got = parse_qs(f"timestamp={ts}&sign={dingtalk_sign(SECRET, ts)}")["sign"][0]
+    assert got == want
