@@ -71,7 +71,7 @@ import hashlib  # noqa: E402
 import logging  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 
-from sqlalchemy import func, or_, update  # noqa: E402
+from sqlalchemy import func, update  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from responder import audit  # noqa: E402

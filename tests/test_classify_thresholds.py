@@ -1,13 +1,11 @@
 """Every threshold of config/thresholds.toml, at, below and above its boundary, per category."""
 
-import math
-import tomllib
 from pathlib import Path
 
 import pytest
 
 from responder.classify import load_default
-from responder.classify.grade import RANK, ThresholdError, grade, load_thresholds
+from responder.classify.grade import ThresholdError, grade, load_thresholds
 
 REPO = Path(__file__).resolve().parent.parent
 TH = REPO / "config" / "thresholds.toml"

@@ -23,7 +23,7 @@ from pathlib import Path
 from responder.data import DataError, load_domains
 
 from .extract import Facts, extract
-from .grade import BY_RANK, LEVEL_NAMES, LEVELS, RANK, Hit, Thresholds, fmt_value, grade, load_thresholds, reason_for
+from .grade import BY_RANK, LEVEL_NAMES, RANK, Hit, Thresholds, fmt_value, grade, load_thresholds, reason_for
 from .numerals import INF, normalise
 from .route import DomainMatcher, Kind, Routing, Segmenter, detect_kind, is_outside, load_routing, routing_words
 

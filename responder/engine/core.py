@@ -516,7 +516,6 @@ Classify = Callable[..., Any]
 
 
 def default_classifier(settings: Any) -> Classify:
-    from responder.classify import Classifier
 
     p = settings.data_paths
     c = _classifier_cached(str(p["thresholds"]), str(p["routing"]), str(p["domains"]))
