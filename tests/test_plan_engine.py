@@ -183,3 +183,46 @@ def test_another_years_plan_schedules_with_no_code_change(sqlite_engine, setting
     june = [m for m in sent(e, "milestone_reminder") if m.context["phase"] == "do"]
     pend = {m.recipient: [x["no"] for x in m.context["pending"]] for m in june}
     assert pend["fgw:liaison"] == ["1", "experience"] and pend["renli:liaison"] == ["1", "2", "3", "experience"]
+
+
+def test_moving_a_phase_date_moves_its_reminders_and_is_recorded(sqlite_engine, settings, plan):
+    """An operator moves the deployment deadline from 07-20 to 07-25: reminders follow, nothing fires on the old date."""
+    e = sqlite_engine
+    schedule_plan(e, settings, plan, bj(2022, 7, 1))
+    path = settings.data_paths["plan"]
+    text = path.read_text(encoding="utf-8")
+    assert "end = 2022-07-20" in text
+    path.write_text(text.replace("end = 2022-07-20", "end = 2022-07-25", 1), encoding="utf-8")
+    moved_plan = load_plan(path, settings.units)
+    assert schedule_plan(e, settings, moved_plan, bj(2022, 7, 5)) == 0  # nothing new: the clocks move
+    with Session(e) as s:
+        c = s.exec(select(Clock).where(Clock.subject == "plan:2022:deploy:renli")).one()
+        assert c.deadline_at == bj(2022, 7, 26) and c.generation == 2
+        ev = s.exec(select(audit_event()).where(audit_event().kind == "plan.rescheduled")).one()
+        assert any(m["subject"] == "plan:2022:deploy:renli" for m in ev.data["moved"])
+    eng.advance(e, settings, bj(2022, 7, 21, 0, 5))
+    assert sent(e, "milestone_overdue") == []           # the old deadline passes quietly
+    eng.advance(e, settings, bj(2022, 7, 26, 0, 1))
+    assert sent(e, "milestone_overdue")                # the new one does not
+    assert schedule_plan(e, settings, moved_plan, bj(2022, 7, 26, 0, 2)) == 0
+    with Session(e) as s:                               # scheduling again (a restart) changes nothing
+        assert len(s.exec(select(audit_event()).where(audit_event().kind == "plan.rescheduled")).all()) == 1
+
+
+def test_a_missed_reminder_is_not_mistaken_for_a_plan_change(sqlite_engine, settings, plan):
+    """Scheduling at start, after a reminder's time passed while down, leaves it to be taken (no reschedule)."""
+    e = sqlite_engine
+    schedule_plan(e, settings, plan, bj(2022, 7, 1))
+    eng.advance(e, settings, bj(2022, 7, 13, 9))
+    first = len(sent(e, "milestone_reminder"))
+    schedule_plan(e, settings, plan, bj(2022, 7, 17, 12))  # restart: the service was down at 07-17 09:00
+    eng.advance(e, settings, bj(2022, 7, 17, 12))
+    assert len(sent(e, "milestone_reminder")) > first
+    with Session(e) as s:
+        assert s.exec(select(audit_event()).where(audit_event().kind == "plan.rescheduled")).all() == []
+
+
+def audit_event():
+    from responder.models import AuditEvent
+
+    return AuditEvent

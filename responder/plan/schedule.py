@@ -8,8 +8,12 @@ at the next tick. ``schedule_plan`` runs at every start and only fills in the
 clocks that are missing (found by subject), never duplicates one.
 
 The clock's policy snapshot carries what its handler needs (phase, unit, the
-items owed), so editing ``plan.toml`` later never silently rewrites a running
-schedule; the handler reads only completions from the database.
+items owed); the handler reads only completions from the database. Unlike a
+response clock's legal deadline, a phase date is the operator's to change
+("mid-July" is a date they choose): when ``plan.toml`` moves a phase or changes
+what a unit owes, the next ``schedule_plan`` moves the clock's remaining steps,
+bumps its generation (so no step of the old schedule can fire) and records a
+``plan.rescheduled`` audit event with the old and new dates — never silently.
 """
 
 from __future__ import annotations
@@ -130,14 +134,34 @@ def plan_clocks(plan: Plan, office_id: str, now: dt.datetime, office_name: str =
     return out
 
 
+def _future_steps(ladder: list[dict[str, Any]], now: dt.datetime) -> list[tuple[str, str]]:
+    return [(st["kind"], st["at"]["utc"]) for st in ladder if "utc" in st.get("at", {})
+            and dt.datetime.fromisoformat(st["at"]["utc"].replace("Z", "+00:00")) >= now]
+
+
+def schedule_changed(clock: Clock, spec: ClockSpec, now: dt.datetime) -> bool:
+    """Did the plan move this clock's remaining steps, its deadline or what is owed? (pure)
+
+    Only steps still ahead are compared, so a step whose time passed while the service
+    was down (and is about to be taken at start) is not mistaken for a change.
+    """
+    if clock.deadline_at != spec.deadline_at:
+        return True
+    if _future_steps(clock.policy.get("ladder", [])[clock.next_step:], now) != _future_steps(spec.policy["ladder"], now):
+        return True
+    old_plan, new_plan = clock.policy.get("plan", {}), spec.policy.get("plan", {})
+    return old_plan.get("items") != new_plan.get("items") or old_plan.get("units") != new_plan.get("units")
+
+
 def schedule_plan(engine: Engine, settings: Any, plan: Plan, now: dt.datetime) -> int:
-    """Create the plan's missing clocks; return how many were created (0 on every later start)."""
+    """Create the plan's missing clocks and follow edits of the plan; return how many were created."""
     specs = plan_clocks(plan, settings.office.id, now, settings.office.name)
     prefix = f"plan:{plan.id}:"
     with transaction(engine) as session:
         # Serialise concurrent schedulers on the audit head row (FOR UPDATE on PostgreSQL).
         session.exec(select(Meta).where(Meta.key == audit.HEAD_KEY).with_for_update()).one()
-        existing = set(session.exec(select(Clock.subject).where(Clock.subject.startswith(prefix, autoescape=True))).all())
+        existing = {c.subject: c for c in session.exec(
+            select(Clock).where(Clock.subject.startswith(prefix, autoescape=True))).all()}
         created = [s for s in specs if s.subject not in existing]
         for s in created:
             session.add(Clock(subject=s.subject, unit_id=s.unit_id, obligation=s.obligation, state="running",
@@ -146,4 +170,25 @@ def schedule_plan(engine: Engine, settings: Any, plan: Plan, now: dt.datetime) -
         if created:
             audit.record(session, at=now, kind="plan.scheduled", subject=f"plan:{plan.id}",
                          data={"clocks": len(created), "subjects": [s.subject for s in created]})
+        moved = []
+        for s in specs:
+            c = existing.get(s.subject)
+            if c is None or c.state not in ("running", "overdue") or not schedule_changed(c, s, now):
+                continue
+            moved.append({"subject": s.subject, "deadline_from": iso_utc(c.deadline_at), "deadline_to": iso_utc(s.deadline_at)})
+            c.policy, c.started_at, c.deadline_at = s.policy, s.started_at, s.deadline_at
+            c.next_step, c.next_action_at, c.generation = 0, s.next_action_at, c.generation + 1
+            c.state = "running"
+            session.add(c)
+        wanted = {s.subject for s in specs}
+        dropped = []
+        for subject_, c in existing.items():
+            if subject_ not in wanted and c.state in ("running", "overdue") and c.next_action_at is not None \
+                    and c.deadline_at >= now:
+                c.state, c.next_action_at, c.generation = "cancelled", None, c.generation + 1
+                session.add(c)
+                dropped.append(subject_)
+        if moved or dropped:
+            audit.record(session, at=now, kind="plan.rescheduled", subject=f"plan:{plan.id}",
+                         data={"moved": moved, "cancelled": dropped})
     return len(created)
