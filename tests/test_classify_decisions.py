@@ -244,3 +244,16 @@ def test_symptom_cluster_is_food_poisoning_routed_to_market_supervision(clf):
     """58 pupils vomiting after lunch is a food-poisoning event (30–99: 一般), led by 县市场监管局."""
     d = clf.classify("某小学学生集体呕吐", "该校58名学生午餐后出现呕吐、腹泻症状。")
     assert d.category == "公共卫生事件" and d.level == "IV" and d.department == "县市场监管局"
+
+
+def test_a_debunked_rumour_is_ordinary_opinion(clf):
+    """"网传…系谣言" is opinion to answer within 48 hours, not an emergency level."""
+    d = clf.classify("网传某地发生重大伤亡事故系谣言", "经核实，该地当日仅发生一起轻微交通事故，无人员伤亡。")
+    assert d.level is None and d.clock == "48h" and not d.needs_review and "系谣言" in d.reasons[0]
+
+
+def test_a_debunk_of_a_major_rumour_keeps_the_stricter_clock_until_confirmed(clf):
+    """If the rumoured event would be major, the 5-hour clock runs until a person confirms the debunk."""
+    d = clf.classify("网传某化工厂爆炸致数十人死亡 官方：系谣言", "经核实，该厂当日正常生产。")
+    assert d.level is None and d.clock == "5h" and d.needs_review
+    assert clf.classify("网传某化工厂爆炸致数十人死亡", "现场视频在网上流传。").clock == "5h"

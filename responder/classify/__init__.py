@@ -45,6 +45,7 @@ _LEVEL_WORDS = {
 
 
 BURIED_RE = re.compile(r"被(?:掩)?埋")
+DEBUNK_RE = re.compile(r"(?:系|属|为|是)(?:谣言|不实信息|不实|虚假信息|编造)|纯属谣言|辟谣|并未发生|网络谣言")
 RESCUED_RE = re.compile(r"救出|获救|脱险|脱困|解救|营救出|全部救")
 
 
@@ -128,9 +129,28 @@ class Classifier:
             kind = min((k for k in self.routing.kinds if k.standard == "safety_493"), key=lambda k: k.id != "safety")
             review.append("未能判断事件类型，暂按生产安全事故标准分级")
             kind_words = []
-        return self._emergency(kind, kind_words, facts, markers, declared, full, ntitle, head, reasons, review)
+        decision = self._emergency(kind, kind_words, facts, markers, declared, full, ntitle, head, reasons, review)
+        debunk = DEBUNK_RE.search(ntitle) or DEBUNK_RE.search(head)
+        if debunk and not markers and not declared:
+            return self._debunked(decision, debunk.group(0), ntitle, head)
+        return decision
 
-    # ---------------------------------------------------------------- internals
+    def _debunked(self, rumoured: Decision, phrase: str, title: str, head: str) -> Decision:
+        """An item saying the story is false (辟谣): no emergency, but a rumour is still opinion to answer
+        within 48 hours. When the rumoured event would have been major, the stricter clock runs until a
+        person confirms the debunk (when in doubt, the 5-hour obligation is the one not to miss)."""
+        d = self._ordinary(title, head, [], [])
+        routing = [r for r in d.reasons if r.startswith(("公开领域", "未匹配到公开领域"))]
+        facts = {**rumoured.facts, "debunked": phrase}
+        if rumoured.clock == "5h":
+            reasons = (f"文中称相关说法“{phrase}”，但传言所称事件可能达到{rumoured.level_name or '重大'}："
+                       "确认辟谣属实前按5小时时限处理", *routing, CLOCK_5H,
+                       "需人工确认：请核实辟谣属实，再降为一般舆情（responder reclassify CASE none）")
+            return Decision(None, None, rumoured.category, d.domain, d.department, d.co_departments, "5h", True,
+                            reasons, facts)
+        reasons = (f"文中称相关说法“{phrase}”，按一般舆情（澄清、辟谣）处理，不定应急等级", *routing, CLOCK_48H)
+        return Decision(None, None, None, d.domain, d.department, d.co_departments, "48h", False, reasons, facts)
+
     def _declared_kind(self, declared_category: str, kind: Kind | None, reasons: list[str]) -> Kind | None:
         """A feed's category that names an emergency kind is taken; any other (a topic label such as
         教育 in an RSS <category>) is noted and ignored — it cannot make the clock less strict."""
