@@ -34,7 +34,7 @@ class SmsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
-    provider: Literal["aliyun", "tencent", "http", "none"] = "none"
+    provider: Literal["aliyun", "tencent", "http", "cmcc_mas", "none"] = "none"
     endpoint: str | None = None
     """Override the provider's endpoint (tests, private deployments); required for ``http``."""
     sign_name: str = ""
@@ -42,6 +42,13 @@ class SmsConfig(BaseModel):
     access_key_secret_secret: str | None = None
     sdk_app_id: str | None = None
     region: str = "ap-guangzhou"
+    ec_name: str = ""
+    """云MAS (cmcc_mas): 企业/集团名称 as registered; ``sign_name`` holds the 签名编码 and
+    ``access_key_secret_secret`` names the secret holding the interface password (secretKey)."""
+    ap_id: str = ""
+    """云MAS: the interface account (接口账号), not the web login."""
+    add_serial: str = ""
+    """云MAS: extension code; empty for an exact-match service code."""
     templates: dict[str, str] = Field(default_factory=dict)
     """Message kind → the provider's approved template code/id."""
     param_max_len: int = Field(default=35, ge=1)

@@ -47,6 +47,14 @@ def channel_problems(settings: Any, *, check_secrets: bool = True) -> list[str]:
                 problems.append("notify.sms.sdk_app_id: required for provider 'tencent' (SmsSdkAppId)")
         if s.provider == "http" and not s.endpoint:
             problems.append("notify.sms.endpoint: required for provider 'http' (the gateway URL)")
+        if s.provider == "cmcc_mas":
+            for key, what in (("endpoint", "the provincial gateway URL, e.g. http://host:port/sms/norsubmit"),
+                              ("ec_name", "企业名称"), ("ap_id", "接口账号"), ("sign_name", "签名编码"),
+                              ("access_key_secret_secret", "the secret holding the interface password")):
+                if not getattr(s, key):
+                    problems.append(f"notify.sms.{key}: required for provider 'cmcc_mas' ({what})")
+            if s.access_key_secret_secret and check_secrets and settings.secret(s.access_key_secret_secret) is None:
+                problems.append(f"notify.sms.access_key_secret_secret: secret {s.access_key_secret_secret!r} is not set")
     if not deliberately_off(settings, "robot"):
         r = n.robot
         if not r.webhook_secret or (check_secrets and settings.secret(r.webhook_secret) is None):
@@ -93,6 +101,13 @@ def build_channels(settings: Any, *, reuse: bool = True) -> dict[str, Channel]:
                 code_path=s.code_path, id_path=s.id_path, throttle_codes=s.throttle_codes,
                 permanent_codes=s.permanent_codes, idempotent=s.idempotent, text_limit=s.text_max_len,
                 timeout=s.timeout, reuse=reuse)
+        elif s.provider == "cmcc_mas":
+            from responder.channels.cmcc_mas import CmccMasChannel
+
+            out["sms"] = CmccMasChannel(
+                endpoint=s.endpoint or "", ec_name=s.ec_name, ap_id=s.ap_id,
+                secret_key=settings.secret(s.access_key_secret_secret) or "", sign=s.sign_name,
+                add_serial=s.add_serial, timeout=s.timeout, reuse=reuse)
     if not deliberately_off(settings, "robot") and "notify.robot" not in bad:
         from responder.channels.robot import RobotChannel
 
