@@ -332,18 +332,26 @@ def start_metrics(service: Service) -> Any:
     return serve(service.engine, service.settings.file.service.metrics_host, port)
 
 
-async def connect_with_retry(engine: Any, notifier: Notifier, *, attempts: int = 30) -> str | None:
-    """A database that is briefly locked or unreachable is retried with backoff and reported."""
-    delay = 1.0
-    for i in range(attempts):
-        try:
-            return db.current_revision(engine) or ""
-        except OperationalError as exc:
-            msg = str(exc).splitlines()[0][:200]
-            log.error("database.unavailable", error=msg, attempt=i + 1)
-            notifier.status(f"数据库暂不可用（第{i + 1}次）：{msg}")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+async def connect_with_retry(engine: Any, notifier: Notifier, *, attempts: int = 30, max_wait: float = 30.0) -> str | None:
+    """A database that is briefly locked or unreachable is retried with backoff and reported.
+
+    Returns the schema revision ("" for an empty database), or None after ``attempts`` failures
+    (the unit then restarts us after ``RestartSec``: slow, never a tight crash loop).
+    """
+    from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+    def report(state: Any) -> None:
+        msg = str(state.outcome.exception()).splitlines()[0][:200]
+        log.error("database.unavailable", error=msg, attempt=state.attempt_number)
+        notifier.status(f"数据库暂不可用（第{state.attempt_number}次）：{msg}")
+
+    try:
+        async for attempt in AsyncRetrying(retry=retry_if_exception_type(OperationalError), stop=stop_after_attempt(attempts),
+                                           wait=wait_exponential(multiplier=1, max=max_wait), before_sleep=report):
+            with attempt:
+                return db.current_revision(engine) or ""
+    except RetryError:
+        return None
     return None
 
 
