@@ -26,8 +26,8 @@ def _config(tmp_path: Path, smtp_port: int, gateway_url: str) -> Path:
     text = text.replace('state_dir = "../var"', f'state_dir = "{tmp_path / "var"}"')
     text = text.replace('templates = "../templates"', f'templates = "{REPO / "templates"}"')
     text = text.replace("port = 8025", f"port = {smtp_port}")
-    text = text.replace('provider = "none"                # aliyun | tencent | http | none',
-                        f'provider = "http"\nendpoint = "{gateway_url}send"\nsuccess_path = "code"\nsuccess_value = "0"')
+    text = re.sub(r'^provider = "none".*$', f'provider = "http"\nendpoint = "{gateway_url}send"\nsuccess_path = "code"\n'
+                  'success_value = "0"', text, count=1, flags=re.M)
     (cfg / "responder.toml").write_text(text, encoding="utf-8")
     return cfg / "responder.toml"
 

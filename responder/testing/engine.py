@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ def make_test_settings(tmp_path: Path, *, extra_toml: str = "", sms: bool = True
     text = text.replace('state_dir = "../var"', f'state_dir = "{tmp_path / "state"}"')
     text = text.replace('templates = "../templates"', f'templates = "{shipped_config_dir().parent / "templates"}"')
     if sms:
-        text = text.replace('provider = "none"                # aliyun', 'provider = "http"\nendpoint = "http://127.0.0.1:9/sms"                # aliyun')
+        text = re.sub(r'^provider = "none"', 'provider = "http"\nendpoint = "http://127.0.0.1:9/sms"', text, count=1, flags=re.M)
     text += "\n" + extra_toml
     path = cfg_dir / "responder.toml"
     path.write_text(text, encoding="utf-8")
