@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from responder import db
 from responder.config import load, shipped_config_dir
 from responder.models import Case, Clock, ClockStep, Item, OutboxMessage
-from responder.timeutil import BEIJING, fmt_bj, utcnow
+from responder.timeutil import BEIJING, fmt_bj
 
 DEMO_START = dt.datetime(2022, 7, 18, 0, 0, tzinfo=BEIJING)
 DEMO_END = dt.datetime(2022, 7, 25, 9, 0, tzinfo=BEIJING)  # past Monday 08:30: the weekly log of 2022-W29
@@ -152,10 +152,6 @@ def narrate(engine: Any, now: dt.datetime, story: Story, out: TextIO) -> None:
             story.items.add(it.id)
             role = {"release": "发布", "opinion": "舆情", "incident": "突发事件报告", "inquiry": "咨询"}.get(it.role, it.role)
             _say(out, now, f"收到{role}（{it.source_name}）：{it.title}" + (f" —— {it.attach_reason}" if it.attach_reason else ""))
-            if it.case_id and it.role != "release":
-                case = s.get(Case, it.case_id)
-                if case and case.id not in story.clocks.values():
-                    pass
         for case in s.exec(select(Case).order_by(Case.id)).all():
             key = f"case{case.id}:{case.generation}:{case.level}"
             if story.clocks.get(-case.id) == key:
@@ -341,5 +337,3 @@ def run_replay(*, feeds: str, start: dt.datetime, end: dt.datetime, state_dir: s
               f"短信 {res['messages']['sms']}，邮件 {res['messages']['email']}，报告 {res['report']}\n")
     return res
 
-
-_ = utcnow

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from prometheus_client import start_http_server
@@ -53,5 +52,3 @@ def serve(engine: Any, host: str, port: int) -> Any:
     REGISTRY.register(DatabaseCollector(engine))
     return start_http_server(port, addr=host)
 
-
-_ = dt

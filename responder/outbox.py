@@ -28,35 +28,58 @@ def idem_key(key: str, channel: str, contact_key: str) -> str:
     return f"{key}|{channel}|{contact_key}"
 
 
-def enqueue(session: Session, *, now: dt.datetime, key: str, kind: str, contact: Contact, context: dict[str, Any],
-            channels: Sequence[str], urgent: bool = False, case_id: int | None = None, clock_id: int | None = None,
-            generation: int = 1, not_before: dt.datetime | None = None,
-            check_existing: bool = True, flush: bool = True) -> list[OutboxMessage]:
-    """Write one message per channel the contact can receive; skip keys already present.
+def message_rows(*, now: dt.datetime, key: str, kind: str, contact: Contact, context: dict[str, Any],
+                 channels: Sequence[str], urgent: bool, case_id: int | None, clock_id: int | None,
+                 generation: int, not_before: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The rows of one message to one contact, one per channel it can receive (pure).
 
-    ``key`` identifies the cause (e.g. ``clock:12|g2:s1``); the full idempotency
-    key adds channel and recipient. Returns the rows created now.
-    ``check_existing=False`` skips the look-up when the caller already holds an
-    exclusive claim on the cause (the engine's conditional UPDATE); the UNIQUE
-    constraint still guards it.
+    The engine inserts these with one executemany per batch; :func:`enqueue` inserts
+    them one by one. Either way the row is the same.
     """
-    created: list[OutboxMessage] = []
+    rows = []
     for channel in channels:
         address = contact.phone if channel == "sms" else contact.email if channel == "email" else None
         if not address:
             continue
-        k = idem_key(key, channel, contact.key)
-        if check_existing and session.exec(select(OutboxMessage.id).where(OutboxMessage.idem_key == k)).first() is not None:
+        rows.append({
+            "idem_key": idem_key(key, channel, contact.key), "kind": kind, "channel": channel, "recipient": contact.key,
+            "address": address, "urgent": urgent,
+            "context": {**context, "recipient_name": contact.name, "recipient_role": contact.role},
+            "case_id": case_id, "clock_id": clock_id, "generation": generation, "status": "pending",
+            "created_at": now, "next_attempt_at": not_before or now, "attempts": 0,
+        })
+    return rows
+
+
+def group_row(*, now: dt.datetime, key: str, kind: str, context: dict[str, Any], urgent: bool, case_id: int | None,
+              clock_id: int | None, generation: int) -> dict[str, Any]:
+    """The one row of a step for the office's group robot (WeCom / DingTalk): a group, not a person."""
+    return {
+        "idem_key": idem_key(key, "robot", "group"), "kind": kind, "channel": "robot", "recipient": "group",
+        "address": "group", "urgent": urgent, "context": {**context, "recipient_name": "各位", "recipient_role": "group"},
+        "case_id": case_id, "clock_id": clock_id, "generation": generation, "status": "pending",
+        "created_at": now, "next_attempt_at": now, "attempts": 0,
+    }
+
+
+def enqueue(session: Session, *, now: dt.datetime, key: str, kind: str, contact: Contact, context: dict[str, Any],
+            channels: Sequence[str], urgent: bool = False, case_id: int | None = None, clock_id: int | None = None,
+            generation: int = 1, not_before: dt.datetime | None = None) -> list[OutboxMessage]:
+    """Write one message per channel the contact can receive; skip keys already present.
+
+    ``key`` identifies the cause (e.g. ``clock:12|g2:s1``); the full idempotency
+    key adds channel and recipient. Returns the rows created now.
+    """
+    created: list[OutboxMessage] = []
+    for row in message_rows(now=now, key=key, kind=kind, contact=contact, context=context, channels=channels,
+                            urgent=urgent, case_id=case_id, clock_id=clock_id, generation=generation,
+                            not_before=not_before):
+        if session.exec(select(OutboxMessage.id).where(OutboxMessage.idem_key == row["idem_key"])).first() is not None:
             continue
-        msg = OutboxMessage(
-            idem_key=k, kind=kind, channel=channel, recipient=contact.key, address=address, urgent=urgent,
-            context={**context, "recipient_name": contact.name, "recipient_role": contact.role},
-            case_id=case_id, clock_id=clock_id, generation=generation, status="pending",
-            created_at=now, next_attempt_at=not_before or now,
-        )
+        msg = OutboxMessage(**row)
         session.add(msg)
         created.append(msg)
-    if created and flush:
+    if created:
         session.flush()
     return created
 

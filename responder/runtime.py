@@ -107,10 +107,8 @@ class Service:
         async with self.work_lock:
             now = utcnow()
             try:
-                r = pipeline.cases_step(self.ctx, now)
-                a = pipeline.engine_step(self.ctx, now)
-                d = await pipeline.dispatch_step(self.ctx, now)
-                w = pipeline.weekly_step(self.ctx, now)
+                t = await pipeline.tick(self.ctx, now, poll=False)  # the same order the demo and replay use
+                r, a, d, w = t["cases"], t["advance"], t["dispatch"], t["weekly"]
                 if r.cases_opened or a.steps or d.sent or w:
                     log.info("work", reason=reason, cases_opened=r.cases_opened, upgraded=r.upgraded,
                              releases=r.releases_attached, proposed=r.releases_proposed, steps=a.steps,
@@ -391,5 +389,3 @@ def main(config_path: Path) -> int:
     finally:
         lock.release()
 
-
-_ = socket

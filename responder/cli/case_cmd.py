@@ -16,7 +16,7 @@ from responder.cli.timeparse import TIME
 from responder.engine import EngineError
 from responder.engine.policy import RELEASE_KINDS
 from responder.models import AuditEvent, Case, Clock, ClockStep, DeliveryAttempt, Item, OutboxMessage, Release
-from responder.timeutil import fmt_bj, fmt_duration, iso_utc, utcnow
+from responder.timeutil import fmt_bj, iso_utc, utcnow
 
 
 def default_actor() -> str:
@@ -237,4 +237,3 @@ def reject_release(ctx: click.Context, release_id: int, reason: str, actor: str)
 
 
 COMMANDS = [show, release, ack, reclassify, close, proposals, confirm_release, reject_release]
-_ = fmt_duration

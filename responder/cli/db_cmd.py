@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from responder.cli.common import config_path, db_display, echo_json, load_settings, open_engine
+from responder.cli.common import config_path, db_display, echo_json, load_settings
 
 
 @click.command("check-config")
@@ -77,4 +77,3 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
 
 
 COMMANDS = [check_config, db_group]
-_ = open_engine  # re-exported for sibling modules

@@ -37,7 +37,7 @@ from responder.engine import ladder as ladder_mod
 from responder.engine.handlers import handler_for
 from responder.engine.policy import RELEASE_KINDS, Policies, load_policies
 from responder.models import Case, Clock, ClockStep, Item, Meta, OutboxMessage, Release
-from responder.outbox import enqueue, idem_key
+from responder.outbox import enqueue, group_row, message_rows
 from responder.timeutil import fmt_duration, iso_utc
 
 log = structlog.get_logger("responder.engine")
@@ -243,36 +243,6 @@ class _Rows:
         if self.steps:
             conn.execute(insert(ClockStep), self.steps)
         self.steps, self.messages = [], []
-
-
-def group_row(*, now: dt.datetime, key: str, kind: str, context: dict[str, Any], urgent: bool, case_id: int | None,
-              clock_id: int | None, generation: int) -> dict[str, Any]:
-    """The one outbox row of a step for the office's group robot (WeCom / DingTalk)."""
-    return {
-        "idem_key": idem_key(key, "robot", "group"), "kind": kind, "channel": "robot", "recipient": "group",
-        "address": "group", "urgent": urgent, "context": {**context, "recipient_name": "各位", "recipient_role": "group"},
-        "case_id": case_id, "clock_id": clock_id, "generation": generation, "status": "pending",
-        "created_at": now, "next_attempt_at": now, "attempts": 0,
-    }
-
-
-def message_rows(*, now: dt.datetime, key: str, kind: str, contact: Contact, context: dict[str, Any],
-                 channels: list[str], urgent: bool, case_id: int | None, clock_id: int | None,
-                 generation: int) -> list[dict[str, Any]]:
-    """The outbox rows ``outbox.enqueue`` would write, as plain dicts (same keys, same context)."""
-    rows = []
-    for channel in channels:
-        address = contact.phone if channel == "sms" else contact.email if channel == "email" else None
-        if not address:
-            continue
-        rows.append({
-            "idem_key": idem_key(key, channel, contact.key), "kind": kind, "channel": channel, "recipient": contact.key,
-            "address": address, "urgent": urgent,
-            "context": {**context, "recipient_name": contact.name, "recipient_role": contact.role},
-            "case_id": case_id, "clock_id": clock_id, "generation": generation, "status": "pending",
-            "created_at": now, "next_attempt_at": now, "attempts": 0,
-        })
-    return rows
 
 
 def _advance_clock(s: Session, settings: Any, clock: Clock, now: dt.datetime, owner: str, res: AdvanceResult,
