@@ -508,7 +508,7 @@ def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Cla
     with transaction(engine) as s:
         items = s.exec(select(Item).where(Item.status.in_(("new", "attached", "release"))).order_by(Item.id).limit(limit)).all()
         open_titles: dict[int, tuple[list[str], dt.datetime]] = {}
-        _load_open_titles(s, open_titles)
+        loaded = False  # open cases' titles are read only if an item needs comparing (not on idle passes)
         for item in items:
             if item.status == "release":
                 _match_release_item(s, settings, policies, item, now, res)
@@ -524,6 +524,9 @@ def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Cla
                     target = s.get(Case, other.case_id)
                     item.attach_reason = item.attach_reason or f"与条目#{other.id}为同一事件"
             if target is None:
+                if not loaded:
+                    _load_open_titles(s, open_titles)
+                    loaded = True
                 target = _similar_case(s, item, now, open_titles)
             if target is not None and target.state == "open":
                 item.case_id = target.id
