@@ -210,6 +210,7 @@ def _xlsx(f: dict[str, Any], tables: list[dict[str, Any]]) -> bytes:
     try:
         import openpyxl
         from openpyxl.styles import Font
+        from openpyxl.xml.functions import tostring
     except ImportError:
         raise ReportRenderError("xlsx needs openpyxl (pip install openpyxl)") from None
     import datetime as dt
@@ -236,10 +237,15 @@ def _xlsx(f: dict[str, Any], tables: list[dict[str, Any]]) -> bytes:
     wb.properties.created = wb.properties.modified = fixed
     raw = io.BytesIO()
     wb.save(raw)
+    # openpyxl's save stamps ``modified`` with the wall clock; write the core
+    # properties again with the week's end so two renders match byte for byte.
+    wb.properties.modified = fixed
+    core = tostring(wb.properties.to_tree())
     out = io.BytesIO()
     with zipfile.ZipFile(raw) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
-            zout.writestr(zi, zin.read(info.filename))
+            body = core if info.filename == "docProps/core.xml" else zin.read(info.filename)
+            zout.writestr(zi, body)
     return out.getvalue()
