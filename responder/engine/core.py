@@ -34,6 +34,7 @@ from responder import audit
 from responder.data import Contact, Unit
 from responder.db import transaction
 from responder.engine import ladder as ladder_mod
+from responder.engine import matching
 from responder.engine.handlers import handler_for
 from responder.engine.policy import RELEASE_KINDS, Policies, load_policies
 from responder.models import Case, Clock, ClockStep, Item, Meta, OutboxMessage, Release
@@ -507,8 +508,8 @@ def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Cla
     res = OpenResult()
     with transaction(engine) as s:
         items = s.exec(select(Item).where(Item.status.in_(("new", "attached", "release"))).order_by(Item.id).limit(limit)).all()
-        open_titles: dict[int, tuple[list[str], dt.datetime]] = {}
-        loaded = False  # open cases' titles are read only if an item needs comparing (not on idle passes)
+        stories: dict[int, matching.StoryRef] = {}
+        loaded = False  # open cases' titles and texts are read only if an item needs comparing (not on idle passes)
         for item in items:
             if item.status == "release":
                 _match_release_item(s, settings, policies, item, now, res)
@@ -525,9 +526,9 @@ def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Cla
                     item.attach_reason = item.attach_reason or f"与条目#{other.id}为同一事件"
             if target is None:
                 if not loaded:
-                    _load_open_titles(s, open_titles)
+                    _load_open_stories(s, stories)
                     loaded = True
-                target = _similar_case(s, item, now, open_titles)
+                target = _similar_case(s, item, stories)
             if target is not None and target.state == "open":
                 item.case_id = target.id
                 item.status = "classified"
@@ -546,36 +547,40 @@ def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Cla
             item.status = "classified"
             s.add(item)
             res.cases_opened.append(case.id)
-            open_titles[case.id] = ([case.title], start)
+            if loaded:
+                stories[case.id] = matching.StoryRef(case.id, start, [case.title], [matching.text_shingles(item.text or "")])
     return res
 
 
-def _load_open_titles(s: Session, into: dict[int, tuple[list[str], dt.datetime]]) -> None:
-    """Titles of open cases and of their items: what a near-duplicate story is compared with."""
+def _load_open_stories(s: Session, into: dict[int, matching.StoryRef]) -> None:
+    """Titles and texts of open cases and of their items: what a near-duplicate story is compared with."""
     for case in s.exec(select(Case).where(Case.state == "open")).all():
-        into[case.id] = ([case.title], case.first_report_at or case.opened_at)
+        into[case.id] = matching.StoryRef(case.id, case.first_report_at or case.opened_at, [case.title], [])
     if into:
-        for case_id, title in s.exec(select(Item.case_id, Item.title).where(Item.case_id.in_(list(into)))).all():
-            if title and title not in into[case_id][0]:
-                into[case_id][0].append(title)
+        rows = s.exec(select(Item.case_id, Item.title, Item.text).where(Item.case_id.in_(list(into)))).all()
+        for case_id, title, text in rows:
+            ref = into[case_id]
+            if title and title not in ref.titles:
+                ref.titles.append(title)
+            shingles = matching.text_shingles(text or "")
+            if shingles:
+                ref.texts.append(shingles)
 
 
-def _similar_case(s: Session, item: Item, now: dt.datetime,
-                  open_titles: dict[int, tuple[list[str], dt.datetime]]) -> Case | None:
-    """A new item whose title reads as an open case's story is attached to it, with the reason.
+def _similar_case(s: Session, item: Item, stories: dict[int, matching.StoryRef]) -> Case | None:
+    """A new item that reads as an open case's story is attached to it, with the reason.
 
-    Exact duplicates are caught at ingest; this catches reposts that change a word or add a
-    prefix. The threshold is high because merging two different incidents would hide one.
+    Exact duplicates are caught at ingest; this catches reposts that change a word,
+    add a prefix or rewrite the headline over the same text. The thresholds are
+    high because merging two different incidents would hide one.
     """
-    from responder.engine import matching
-
     at = item.published_at or item.first_seen_at
-    hit = matching.same_story(item.title, at, [(cid, titles, started) for cid, (titles, started) in open_titles.items()])
+    hit = matching.same_story(item.title, item.text or "", at, list(stories.values()))
     if hit is None:
         return None
-    case = s.get(Case, hit[0])
-    item.attach_reason = f"与案件#{hit[0]}标题高度相似（相似度{hit[1]}），视为同一事件"
-    return case
+    what = "标题" if hit.by == "title" else "正文"
+    item.attach_reason = f"与案件#{hit.case_id}{what}高度相似（相似度{hit.similarity}），视为同一事件"
+    return s.get(Case, hit.case_id)
 
 
 def _upgrade(s: Session, settings: Any, policies: Policies, case: Case, decision: Any, item: Item | None,
@@ -661,8 +666,6 @@ def _case_text(s: Session, case: Case) -> str:
 
 
 def _match_release_item(s: Session, settings: Any, policies: Policies, item: Item, now: dt.datetime, res: OpenResult) -> None:
-    from responder.engine import matching
-
     text = f"{item.title}\n{item.text}"
     at = item.published_at or item.first_seen_at
     cases = s.exec(select(Case).where(Case.state == "open")).all()

@@ -156,6 +156,18 @@ def decide(release_text: str, release_at: dt.datetime, cases: list[CaseText]) ->
 
 SAME_STORY_SIMILARITY = 0.75
 SAME_STORY_WINDOW = dt.timedelta(hours=72)
+SAME_STORY_TEXT = 0.5
+"""Share of the shorter text's 5-character shingles found in the other text.
+
+Measured on corpus/dev (124 reports, 7,626 pairs): reports of different events
+never exceed 0.20; two agencies independently reporting the same earthquake or
+fire reach 0.34-0.45; a repost or a lightly edited copy sits near 1.0. 0.5 joins
+copies and edits and leaves independent re-reporting apart, because merging two
+different incidents would hide one (a duplicate case only costs a closure).
+"""
+TEXT_SHINGLE = 5
+MIN_STORY_TEXT = 60
+"""Texts shorter than this (after removing punctuation) carry too little to compare."""
 _PUNCT_RE = re.compile(r"[\W_]+")
 _REPOST_RE = re.compile(r"^(?:转发|转载|转|原创|快讯|突发|最新|网传|关注)[:：]?")
 
@@ -173,13 +185,53 @@ def title_similarity(a: str, b: str) -> float:
     return len(x & y) / len(x | y)
 
 
-def same_story(title: str, at: dt.datetime, cases: list[tuple[int, list[str], dt.datetime]]) -> tuple[int, float] | None:
-    """The open case whose titles read as the same story (≥ 0.75), within 72 hours; else None."""
-    best: tuple[int, float] | None = None
-    for case_id, titles, started in cases:
-        if abs(at - started) > SAME_STORY_WINDOW:
+def text_shingles(text: str) -> frozenset[str]:
+    """5-character shingles of a body text without punctuation; empty when the text is too short to judge."""
+    t = _PUNCT_RE.sub("", _norm(text))
+    if len(t) < MIN_STORY_TEXT:
+        return frozenset()
+    return frozenset(t[i:i + TEXT_SHINGLE] for i in range(len(t) - TEXT_SHINGLE + 1))
+
+
+def text_containment(a: frozenset[str], b: frozenset[str]) -> float:
+    """How much of the shorter text the other contains: a repost that trims or adds a paragraph stays high."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+@dataclass
+class StoryRef:
+    """An open case as near-duplicate matching sees it: its titles, its items' texts, when it started."""
+
+    case_id: int
+    started: dt.datetime
+    titles: list[str]
+    texts: list[frozenset[str]]
+
+
+@dataclass(frozen=True)
+class StoryHit:
+    case_id: int
+    similarity: float
+    by: str  # "title" | "text"
+
+
+def same_story(title: str, text: str, at: dt.datetime, cases: list[StoryRef]) -> StoryHit | None:
+    """The open case that reads as the same story, within 72 hours; else None.
+
+    Either the titles are alike (bigram Jaccard ≥ 0.75) or the bodies are
+    (shingle containment ≥ 0.5): a repost that rewrites the headline still
+    carries the original text. The best-scoring case wins.
+    """
+    mine = text_shingles(text)
+    best: StoryHit | None = None
+    for ref in cases:
+        if abs(at - ref.started) > SAME_STORY_WINDOW:
             continue
-        sim = max((title_similarity(title, t) for t in titles), default=0.0)
-        if sim >= SAME_STORY_SIMILARITY and (best is None or sim > best[1]):
-            best = (case_id, round(sim, 2))
+        by_title = max((title_similarity(title, t) for t in ref.titles), default=0.0)
+        by_text = max((text_containment(mine, t) for t in ref.texts), default=0.0)
+        for sim, by, floor in ((by_title, "title", SAME_STORY_SIMILARITY), (by_text, "text", SAME_STORY_TEXT)):
+            if sim >= floor and (best is None or sim > best.similarity):
+                best = StoryHit(ref.case_id, round(sim, 2), by)
     return best
