@@ -88,3 +88,13 @@ def test_routing_departments_are_units():
     rt = load_routing(CONFIG / "routing.toml", load_domains(CONFIG / "domains.toml"), set(th.standards))
     named = set(rt.category_owner.values()) | {k.department for k in rt.kinds} | {d for k in rt.kinds for d in k.co_departments}
     assert named <= units
+
+
+def test_routing_kind_with_a_bad_pattern_is_rejected(tmp_path):
+    """A kind's `patterns` entry that is not a regular expression is a data error naming the kind."""
+    text = (CONFIG / "routing.toml").read_text(encoding="utf-8").replace('patterns = ["(?:食用', 'patterns = ["((?:食用', 1)
+    p = tmp_path / "routing.toml"
+    p.write_text(text, encoding="utf-8")
+    th = load_thresholds(CONFIG / "thresholds.toml")
+    with pytest.raises(RoutingError, match=r"food_poisoning.*patterns"):
+        load_routing(p, load_domains(CONFIG / "domains.toml"), set(th.standards))

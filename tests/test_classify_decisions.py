@@ -257,3 +257,67 @@ def test_a_debunk_of_a_major_rumour_keeps_the_stricter_clock_until_confirmed(clf
     d = clf.classify("网传某化工厂爆炸致数十人死亡 官方：系谣言", "经核实，该厂当日正常生产。")
     assert d.level is None and d.clock == "5h" and d.needs_review
     assert clf.classify("网传某化工厂爆炸致数十人死亡", "现场视频在网上流传。").clock == "5h"
+
+
+# Rules found by scoring fresh reports written outside the development corpus (docs/classifier.md).
+# Fixture sentences written for these tests.
+
+def test_acute_industrial_poisoning_counts_as_serious_injury(clf):
+    """493号 第三条: 重伤包括急性工业中毒 — 12 workers poisoned by a gas leak is 较大, not 一般."""
+    d = clf.classify("某钢厂煤气泄漏", "检修管道时发生煤气泄漏，造成12名工人急性中毒，均已脱离危险。")
+    assert d.level == "III" and d.clock == "48h"
+    assert any("计入重伤" in r for r in d.reasons)
+    assert clf.classify("某钢厂煤气泄漏", "检修时发生煤气泄漏，造成9名工人急性中毒。").level == "IV"
+
+
+@pytest.mark.parametrize("text,level,clock,review", [
+    ("某县发生5.2级地震，震中周边村镇分布密集，属人口密集地区。", "II", "5h", False),
+    ("某县发生6.0级地震，属人口稠密地区，暂无人员伤亡报告。", "I", "5h", False),
+    ("某县发生5.2级地震，震中附近乡镇人口较密集。", "III", "48h", False),
+    ("某县发生5.6级地震，震中位于无人区边缘，人口稀少。", "III", "48h", False),
+    ("某县发生5.2级地震，暂无人员伤亡报告。", "III", "5h", True),
+])
+def test_quake_density_stated_in_the_text_settles_the_reading(clf, text, level, clock, review):
+    """人口密集 makes the dense rows the stated level; 较密集 or 稀少 rules them out; silence keeps the
+    conservative reading with a review flag (《国家地震应急预案》2012 初判)."""
+    d = clf.classify("某县发生地震", text)
+    assert (d.level, d.clock, d.needs_review) == (level, clock, review), d.reasons
+
+
+def test_eating_then_falling_ill_is_food_poisoning(clf):
+    """用餐后…呕吐 names food poisoning without the word 食物中毒; graded by the food rules, routed to 市场监管局:
+    over 100 ill with a death is 重大; a death in a family of five is 较大."""
+    banquet = clf.classify("某村丧宴多人中毒", "宾客用餐后陆续出现呕吐、腹痛等症状，截至目前累计发病105人，其中1人经抢救无效死亡。")
+    family = clf.classify("一家五口中毒 二人死亡", "5人食用自制发酵米面后出现恶心、呕吐等症状，其中2人经抢救无效死亡。")
+    for d in (banquet, family):
+        assert d.category == "公共卫生事件" and d.department == "县市场监管局", d.reasons
+    assert (banquet.level, banquet.clock) == ("II", "5h")
+    assert (family.level, family.clock) == ("III", "48h")
+
+
+def test_a_deliberate_vehicle_attack_is_graded_as_social_security(clf):
+    """A ramming by a suspect is a criminal attack (2006 standard: ≥30 injured → 特别重大), not a traffic accident."""
+    d = clf.classify("步行街发生驾车冲撞行人案件",
+                     "一辆越野车高速冲入人群，造成5人死亡、43人受伤。犯罪嫌疑人系报复社会，蓄意驾车冲撞，已被控制。")
+    assert d.category == "社会安全事件" and d.level == "I" and d.clock == "5h"
+
+
+def test_a_national_road_blocked_for_eight_hours_is_especially_major(clf):
+    """2006 standard: blocking a 国道 or main railway for 8 hours or more → 特别重大; 5 hours is not."""
+    d = clf.classify("村民堵路", "约400名村民聚集在318国道上设置路障，双向交通中断长达9个小时。")
+    assert d.level == "I" and d.clock == "5h" and any("交通干线阻断" in r for r in d.reasons)
+    assert clf.classify("村民堵路", "约400名村民聚集在318国道上，双向交通中断5个小时。").clock == "48h"
+
+
+def test_evacuation_after_an_earthquake_is_the_response_not_a_leak(clf):
+    """The environmental plan's evacuation rows apply to accidents, not to people moved out after a quake."""
+    quake = clf.classify("某县发生4.8级地震", "地震造成2人受伤，紧急转移安置群众1.3万人。震中附近乡镇人口较密集。")
+    assert quake.clock == "48h"
+    leak = clf.classify("某化工厂爆炸", "化工厂发生爆炸，2人死亡，周边1.2万名群众紧急疏散。")
+    assert leak.clock == "5h" and leak.needs_review
+
+
+def test_about_n_states_n(clf):
+    """约1200万元 states 1200万 (较大火灾), not 960万; 约 only widens the conservative upper bound."""
+    d = clf.classify("仓库火灾", "仓库发生火灾，未造成人员伤亡，直接经济损失约1200万元。")
+    assert d.level == "III"

@@ -146,3 +146,15 @@ def test_rule_with_both_min_and_over_is_rejected(tmp_path):
                  'rule=[{level="I",metric="deaths",min=1,over=1,cite="c"}]\n', encoding="utf-8")
     with pytest.raises(ThresholdError, match="exactly one of"):
         load_thresholds(p)
+
+
+def test_bad_count_as_and_density_pattern_are_rejected(tmp_path):
+    """count_as must name known metrics; strict_stated_when must be a valid regular expression."""
+    base = '[metrics]\ndeaths={label="死亡",unit="人"}\n[standard.x]\nname="x"\nrule=[{level="I",metric="deaths",min=1,cite="c"}]\n'
+    p = tmp_path / "t.toml"
+    p.write_text(base + 'count_as=[{metric="poisoned",as="deaths",cite="c"}]\n', encoding="utf-8")
+    with pytest.raises(ThresholdError, match=r"standard\.x\.count_as\[0\]"):
+        load_thresholds(p)
+    p.write_text(base + 'strict_stated_when="人口(密集"\n', encoding="utf-8")
+    with pytest.raises(ThresholdError, match="strict_stated_when"):
+        load_thresholds(p)

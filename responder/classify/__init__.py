@@ -208,14 +208,23 @@ class Classifier:
         metrics = self.thresholds.metrics
         stated, possible, shown = self._values(std, facts, full)
 
-        stated_hits = grade(std, stated, strict=False)
-        possible_hits = grade(std, possible, strict=True)
+        settled = std.strict_stated_when.search(full) if std.strict_stated_when else None
+        ruled_out = std.strict_ignored_when.search(full) if std.strict_ignored_when and not settled else None
+        stated_hits = grade(std, stated, strict=bool(settled))
+        possible_hits = grade(std, possible, strict=not ruled_out)
         fact_rank = RANK[stated_hits[0].rule.level] if stated_hits else 0
         possible_rank = RANK[possible_hits[0].rule.level] if possible_hits else 0
 
         basis = f"（依据：{'、'.join(kind_words)}）" if kind_words else ""
         reasons.append(f"事件类型：{kind.name}，属{kind.category}{basis}；按{std.name}分级")
 
+        if settled:
+            reasons.append(f"文中称“{settled.group(0)}”，按该条件下的标准定级")
+        elif ruled_out and grade(std, possible, strict=True) != possible_hits:
+            reasons.append(f"文中称“{ruled_out.group(0)}”，不按人口密集地区的标准作保守判断")
+        for metric, as_metric, cite in std.count_as:
+            if metric in stated:
+                reasons.append(f"{metrics[metric][0]}{shown.get(metric, '')}计入{metrics[as_metric][0]}（{cite}）")
         rank = fact_rank
         for hit in _top_per_metric(stated_hits, fact_rank):
             reasons.append(reason_for(hit, metrics, shown))
@@ -244,7 +253,7 @@ class Classifier:
         trapped = facts.get("trapped")
         if trapped is not None and not RESCUED_RE.search(full):
             reasons.append(f"被困{_qty(trapped)}人，5小时判断中按可能死亡计入（保守口径）")
-        env_rank = self._evacuation_rank(std, possible, metrics, reasons)
+        env_rank = self._evacuation_rank(kind, std, possible, metrics, reasons)
         if env_rank > strict_rank:
             strict_rank = env_rank
         esc = self._escalates(full)
@@ -298,12 +307,14 @@ class Classifier:
         return Decision(level, LEVEL_NAMES[level], kind.category, domain, department, tuple(co),
                         "5h" if five else "48h", bool(review), tuple(reasons), fj)
 
-    def _evacuation_rank(self, std, possible: dict, metrics: dict, reasons: list[str]) -> int:
+    def _evacuation_rank(self, kind: Kind, std, possible: dict, metrics: dict, reasons: list[str]) -> int:
         """A mass evacuation graded by the environmental plan when the event's own standard has no
         evacuation criterion: a leak or explosion that moves ten thousand people may be a 重大
-        突发环境事件 (国办函〔2014〕119号), whatever the accident table says."""
+        突发环境事件 (国办函〔2014〕119号), whatever the accident table says. Only for accidents
+        (事故灾难): after an earthquake or a flood, moving people out is the response, not a leak."""
         env = self.thresholds.standards.get("env_2014")
-        if env is None or std is env or "evacuated" not in possible or any(r.metric == "evacuated" for r in std.rules):
+        if (env is None or std is env or kind.category != "事故灾难" or "evacuated" not in possible
+                or any(r.metric == "evacuated" for r in std.rules)):
             return 0
         hits = grade(env, {"evacuated": possible["evacuated"]}, strict=True)
         if not hits:
@@ -317,7 +328,7 @@ class Classifier:
         possible: dict[str, float] = {}
         shown: dict[str, str] = {}
         for metric in ("deaths", "missing", "serious_injuries", "injuries", "poisoned", "evacuated",
-                       "affected", "participants", "economic_loss"):
+                       "affected", "participants", "economic_loss", "blocked_hours"):
             q = facts.get(metric)
             if q is None:
                 continue
@@ -329,6 +340,11 @@ class Classifier:
             possible["deaths"] = cas.high  # 伤亡N人: every one could be a death
         if facts.magnitude is not None:
             stated["magnitude"] = possible["magnitude"] = facts.magnitude
+        for metric, as_metric, _cite in std.count_as:
+            # 493号: 重伤（包括急性工业中毒）— the poisoned are graded with the seriously injured.
+            for values in (stated, possible):
+                if metric in values:
+                    values[as_metric] = max(values.get(as_metric, 0), values[metric])
         d_lo, d_hi = stated.get("deaths", 0), possible.get("deaths", 0)
         m_lo, m_hi = stated.get("missing", 0), possible.get("missing", 0)
         trapped = facts.get("trapped")

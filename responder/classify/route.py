@@ -35,6 +35,8 @@ class Kind:
     keywords: tuple[str, ...]
     priority: int
     pattern: re.Pattern
+    phrases: re.Pattern | None = None
+    """Regular expressions that name the event by a combination (用餐后…呕吐): each match is one hit."""
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,16 @@ def load_routing(path: str | Path, domains: tuple[Domain, ...], standards: set[s
         kws = k.get("keywords")
         if not isinstance(kws, list) or not kws or not all(isinstance(w, str) and w for w in kws):
             raise RoutingError(f"{where}: `keywords` must be a non-empty list of strings")
+        pats = k.get("patterns", [])
+        if not isinstance(pats, list) or not all(isinstance(p, str) and p for p in pats):
+            raise RoutingError(f"{where}: `patterns` must be a list of regular expressions")
+        try:
+            phrases = re.compile("|".join(f"(?:{p})" for p in pats)) if pats else None
+        except re.error as exc:
+            raise RoutingError(f"{where}: `patterns`: bad regular expression: {exc}") from None
         kinds.append(Kind(k["id"], k["name"], k["category"], k["standard"], dom, k["department"],
                           tuple(k.get("co_departments", [])), tuple(kws), int(k.get("priority", 0)),
-                          re.compile("|".join(map(re.escape, sorted(kws, key=len, reverse=True))))))
+                          re.compile("|".join(map(re.escape, sorted(kws, key=len, reverse=True)))), phrases))
     dk = data.get("domain_keywords", {})
     domain_keywords: dict[str, tuple[str, ...]] = {}
     for name, words in dk.items():
@@ -156,8 +165,11 @@ class Segmenter:
 
 
 def _hits(kind: Kind, text: str, seg: Segmenter | None) -> list[str]:
-    return [m.group(0) for m in kind.pattern.finditer(text)
+    hits = [m.group(0) for m in kind.pattern.finditer(text)
             if seg is None or seg.is_word(text, m.start(), m.end())]
+    if kind.phrases is not None:
+        hits += [m.group(0)[:12] for m in kind.phrases.finditer(text)]
+    return hits
 
 
 def detect_kind(routing: Routing, title: str, body: str,
