@@ -321,3 +321,47 @@ def test_about_n_states_n(clf):
     """约1200万元 states 1200万 (较大火灾), not 960万; 约 only widens the conservative upper bound."""
     d = clf.classify("仓库火灾", "仓库发生火灾，未造成人员伤亡，直接经济损失约1200万元。")
     assert d.level == "III"
+
+
+def test_a_level_three_response_is_not_read_as_level_one(clf):
+    """NFKC turns Ⅲ into III, whose tail reads I级响应: the markers refuse a numeral before them."""
+    d = clf.classify("某县发生5.6级地震", "震中附近人口较密集。省地震局启动地震应急Ⅲ级响应，2人轻伤。")
+    assert d.level == "III" and d.clock == "48h", d.reasons
+    assert not any("I级响应" in r and "III级" not in r for r in d.reasons)
+    assert clf.classify("某省启动Ⅱ级应急响应").level == "II"
+
+
+def test_magnitudes_of_past_earthquakes_are_not_this_events(clf):
+    """据史料记载，1303年曾发生8级大地震 is history: the 5.0 of today grades the event."""
+    d = clf.classify("某县发生5.0级地震", "2024年2月14日某县发生5.0级地震，震中附近人口较密集，4人轻伤。"
+                     "据史料记载，1303年该地曾发生8级大地震。1976年唐山发生7.8级地震。")
+    assert d.level == "III" and d.clock == "48h", d.reasons
+
+
+def test_arson_on_a_bus_is_a_criminal_attack(clf):
+    """故意纵火 by a suspect is graded by the 2006 social-security standard (≥10 deaths → 特别重大), not as a fire."""
+    d = clf.classify("一公交车遭人纵火 死亡人数升至十一人", "公交车突然起火。此案系一男子携带汽油上车故意纵火，死亡人数升至十一人。")
+    assert d.category == "社会安全事件" and d.level == "I"
+
+
+@pytest.mark.parametrize("text,deaths,missing", [
+    ("三人中毒窒息死亡", 3, None),
+    ("又有3名失联工人的遗体被找到，死亡人数升至九人", 9, None),
+    ("3人中毒，其中1人死亡", 1, None),
+    ("仍有5人失联", None, 5),
+])
+def test_a_count_whose_state_ends_in_death_is_a_death(text, deaths, missing):
+    """"3人中毒窒息死亡" counts three dead; three 失联 workers whose bodies were found are no longer missing."""
+    f = extract(prepare("", text))
+    assert (f.get("deaths").low if f.get("deaths") else None) == deaths
+    assert (f.get("missing").low if f.get("missing") else None) == missing
+
+
+def test_buried_workers_all_rescued_do_not_hold_the_toll_open(clf):
+    """多名工人被埋压 … 全部被救出: the count is closed, as for the trapped; 6 deaths is 较大 with a 48-hour clock."""
+    d = clf.classify("工地高支模坍塌", "在建工地发生坍塌，多名工人被埋压。至8日凌晨，被埋压人员全部被救出。事故共造成6人死亡、2人受伤。")
+    assert (d.level, d.clock) == ("III", "48h"), d.reasons
+    held = clf.classify("工地高支模坍塌", "在建工地发生坍塌，多名工人被埋压，搜救仍在进行。事故已造成6人死亡。")
+    assert held.clock == "5h" and held.needs_review
+    fire = clf.classify("高层住宅起火", "住宅起火。消防员疏散、营救被困群众160余人。火灾造成两人死亡。")
+    assert fire.clock == "48h", fire.reasons

@@ -46,7 +46,7 @@ _LEVEL_WORDS = {
 
 BURIED_RE = re.compile(r"被(?:掩)?埋")
 DEBUNK_RE = re.compile(r"(?:系|属|为|是)(?:谣言|不实信息|不实|虚假信息|编造)|纯属谣言|辟谣|并未发生|网络谣言")
-RESCUED_RE = re.compile(r"救出|获救|脱险|脱困|解救|营救出|全部救")
+RESCUED_RE = re.compile(r"救出|获救|脱险|脱困|解救|营救出|全部救|(?:疏散|成功|已|先后)[、和及]?营救")
 
 
 class ClassifyError(ValueError):
@@ -247,7 +247,7 @@ class Classifier:
             for hit in _top_per_metric(possible_hits, strict_rank):
                 if hit not in stated_hits:
                     reasons.append("保守判断：" + reason_for(hit, metrics))
-        missing = facts.get("missing")
+        missing = _open_missing(facts, full)
         if missing is not None and not std.deaths_include_missing:
             reasons.append(f"失踪{_qty(missing)}人，5小时判断中计入死亡（保守口径）")
         trapped = facts.get("trapped")
@@ -263,7 +263,7 @@ class Classifier:
         if facts.vague_casualties and strict_rank < FIVE_HOUR_RANK:
             strict_rank = FIVE_HOUR_RANK
         if (facts.unnumbered & {"missing"} and facts.get("missing") is None and facts.get("deaths") is None
-                and strict_rank < FIVE_HOUR_RANK and BURIED_RE.search(full)):
+                and strict_rank < FIVE_HOUR_RANK and BURIED_RE.search(full) and not RESCUED_RE.search(full)):
             # Homes or people buried in unknown numbers (a landslide, a collapse): the toll is open.
             reasons.append("被埋人数不详，死亡人数可能达到重大，保守按5小时处理")
             strict_rank = FIVE_HOUR_RANK
@@ -329,7 +329,7 @@ class Classifier:
         shown: dict[str, str] = {}
         for metric in ("deaths", "missing", "serious_injuries", "injuries", "poisoned", "evacuated",
                        "affected", "participants", "economic_loss", "blocked_hours"):
-            q = facts.get(metric)
+            q = _open_missing(facts, text) if metric == "missing" else facts.get(metric)
             if q is None:
                 continue
             stated[metric], possible[metric] = q.low, q.high
@@ -360,6 +360,18 @@ class Classifier:
         if "deaths_incl_missing" in stated and m_lo:
             shown["deaths_incl_missing"] = f"{fmt_value(stated['deaths_incl_missing'])}人（死亡{fmt_value(d_lo)}、失踪{fmt_value(m_lo)}）"
         return stated, possible, shown
+
+
+def _open_missing(facts: Facts, text: str):
+    """Missing people who may still raise the toll. People only *buried* (被埋压) are closed, like
+    the trapped, when the report says they were rescued (被埋压人员全部被救出); 失踪/失联 are not."""
+    q = facts.get("missing")
+    if q is None:
+        return None
+    ms = [m for m in facts.mentions if m.metric == "missing"]
+    if all(BURIED_RE.search(m.evidence) for m in ms) and RESCUED_RE.search(text):
+        return None
+    return q
 
 
 def _qty(q) -> str:

@@ -184,10 +184,35 @@ def _clause(clause: str, facts: Facts) -> None:
         bound_n.add(i)
         metric = tokens[target][3][1]
         lo, hi = min(s, tokens[target][0]), max(e, tokens[target][1])
+        died = _died_after(tokens, target, claimed) if target == i + 1 else None
+        if died is not None:
+            # "3人中毒窒息死亡", "3名失联工人的遗体": the people counted died. A missing or trapped
+            # count that ends in a death is a death only; any other state is kept as well.
+            claimed.add(died)
+            facts.mentions.append(Mention("deaths", q, clause[lo:tokens[died][1]]))
+            if metric in ("missing", "trapped"):
+                continue
         facts.mentions.append(Mention(metric, q, clause[lo:hi]))
     for i, (s, e, kind, payload) in enumerate(tokens):
         if kind == "K" and i not in claimed and payload[0] not in _SINGLE:
             facts.unnumbered.add(payload[1])
+
+
+_CHAIN_GAP = 4
+"""Chars between a count's word and a death word that still speaks of the same people (中毒窒息死亡)."""
+
+
+def _died_after(tokens: list, k: int, claimed: set[int]) -> int | None:
+    """Index of a death word right after keyword ``k`` (no count between), else None."""
+    end = tokens[k][1]
+    for j in range(k + 1, len(tokens)):
+        s, _e, kind, payload = tokens[j]
+        if s - end > _CHAIN_GAP or kind == "N":
+            return None
+        if payload[1] == "deaths" and j not in claimed and payload[0] not in _SINGLE:
+            return j
+        end = tokens[j][1]
+    return None
 
 
 def _money(text: str, facts: Facts) -> None:
@@ -207,21 +232,39 @@ def _money(text: str, facts: Facts) -> None:
                     facts.mentions.append(Mention("economic_loss", q, m.group(0)))
 
 
+HISTORY_RE = re.compile(r"历史上|史料|曾发生|曾经发生|曾遭受|以来最大|有记录以来")
+YEAR_RE = re.compile(r"(1[0-9]{3}|20[0-9]{2})年")
+_CLAUSE_START = re.compile(r"[，,。；;！!？?\n]")
+
+
+def _past(text: str, pos: int, latest_year: int | None) -> bool:
+    """The clause around ``pos`` tells of an earlier event (1303年曾发生洪洞8级大地震): a history word,
+    or a year before the latest year the report names. Its magnitude is not this event's."""
+    start = max((m.end() for m in _CLAUSE_START.finditer(text, 0, pos)), default=0)
+    end_m = _CLAUSE_START.search(text, pos)
+    clause = text[start:end_m.start() if end_m else len(text)]
+    if HISTORY_RE.search(clause):
+        return True
+    return latest_year is not None and any(int(y) < latest_year for y in YEAR_RE.findall(clause))
+
+
 def _magnitude(text: str, facts: Facts) -> None:
     best: float | None = None
     ev = ""
+    found: list[tuple[float, int, int]] = []
     for rx in MAG_RES:
         for m in rx.finditer(text):
             try:
-                v = float(m.group(1))
+                found.append((float(m.group(1)), m.start(), m.end()))
             except ValueError:
                 continue
-            if 0 < v < 10 and (best is None or v > best):
-                best, ev = v, text[max(0, m.start() - 6):m.end() + 2]
     for m in CN_MAG_RE.finditer(text):
-        v = _CN_DIGIT[m.group(1)] + _CN_DIGIT[m.group(2)] / 10
-        if best is None or v > best:
-            best, ev = v, text[max(0, m.start() - 6):m.end() + 2]
+        found.append((_CN_DIGIT[m.group(1)] + _CN_DIGIT[m.group(2)] / 10, m.start(), m.end()))
+    years = [int(y) for y in YEAR_RE.findall(text)]
+    latest = max(years) if years else None
+    for v, start, end in found:
+        if 0 < v < 10 and (best is None or v > best) and not _past(text, start, latest):
+            best, ev = v, text[max(0, start - 6):end + 2]
     facts.magnitude = best
     facts.magnitude_evidence = ev
 
