@@ -312,35 +312,30 @@ def build_outgoing(*, key: str, kind: str, address: str, context: dict[str, Any]
         except RenderError as exc:
             notes.append(f"template failed, built-in message sent: {exc}")
             subject, text, html = fallback_email(kind, ctx)
-    elif channel.uses_templates:
-        code = templates.get(kind) or templates.get("_generic", "")
-        generic = kind not in templates and "_generic" in templates
-        try:
-            text = renderer.render_sms(kind, ctx)
-        except RenderError as exc:
-            notes.append(f"template failed, built-in message sent: {exc}")
-            text = fallback_text(kind, ctx)
-        if generic:
-            params = {"text": text}
-        else:
-            try:
-                params = renderer.sms_params(kind, ctx)
-            except RenderError as exc:
-                notes.append(f"template parameters failed, built-in values sent: {exc}")
-                names = list(getattr(renderer, "params_spec", {}).get(kind, {}) or ["text"])
-                params = fallback_params(names, kind, ctx, fallback_text(kind, ctx))
-        params, clipped = fit_params(params, channel.param_limit)
-        if clipped:
-            notes.append(f"parameters clipped to {channel.param_limit} characters: {', '.join(clipped)}")
     else:
         try:
             text = renderer.render_sms(kind, ctx)
         except RenderError as exc:
             notes.append(f"template failed, built-in message sent: {exc}")
             text = fallback_text(kind, ctx)
-        if repeat:
-            text = "【重发】" + text
-        text = fit(text, channel.text_limit)
+        if channel.uses_templates:
+            code = templates.get(kind) or templates.get("_generic", "")
+            if kind not in templates and "_generic" in templates:
+                params = {"text": text}
+            else:
+                try:
+                    params = renderer.sms_params(kind, ctx)
+                except RenderError as exc:
+                    notes.append(f"template parameters failed, built-in values sent: {exc}")
+                    names = list(getattr(renderer, "params_spec", {}).get(kind, {}) or ["text"])
+                    params = fallback_params(names, kind, ctx, fallback_text(kind, ctx))
+            params, clipped = fit_params(params, channel.param_limit)
+            if clipped:
+                notes.append(f"parameters clipped to {channel.param_limit} characters: {', '.join(clipped)}")
+        else:
+            if repeat:
+                text = "【重发】" + text
+            text = fit(text, channel.text_limit)
     msg = OutgoingMessage(key=key, address=address, kind=kind, text=text, subject=subject, html=html,
                           template_code=code, params=params, repeat=repeat, created_at=created_at)
     return msg, notes
