@@ -26,7 +26,7 @@ import feedparser
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from responder import db  # noqa: E402
-from responder.config_sources import SourceConfig  # noqa: E402
+from responder.config.sources import SourceConfig  # noqa: E402
 from responder.ingest import FetchedDoc, FetchResult, ingest_fetched  # noqa: E402
 from responder.testing.feeds import rss  # noqa: E402
 

@@ -25,7 +25,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from responder import db
-from responder.config import load, shipped_config_dir
+from responder.config import shipped_config_dir
+from responder.service.checks import load_checked
 from responder.models import Case, Clock, ClockStep, Item, OutboxMessage
 from responder.timeutil import BEIJING, fmt_bj
 
@@ -219,7 +220,7 @@ async def simulate(*, state_dir: Path, sources: list[dict[str, Any]], start: dt.
     echo = None if quiet_sinks else _Prefixed(clock, out)
     with SmtpSink(echo=echo) as sink, GatewayStub(echo=echo) as sms:
         cfg_path = write_config(state_dir, smtp_port=sink.port, sms_url=sms.url, sources=sources)
-        settings = load(cfg_path, require_secrets=False)
+        settings = load_checked(cfg_path, require_secrets=False)
         engine = db.make_engine(settings.database_url)
         db.upgrade(engine)
         ctx = pipeline.build_context(settings, engine, owner="demo")

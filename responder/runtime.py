@@ -31,7 +31,8 @@ import structlog
 from sqlalchemy.exc import OperationalError
 
 from responder import db
-from responder.config import ConfigError, Settings, load
+from responder.config import ConfigError, Settings
+from responder.service.checks import load_checked
 from responder.sdnotify import Notifier
 from responder.timeutil import UTC, fmt_bj, utcnow
 
@@ -259,7 +260,7 @@ class Service:
 
         self.notifier.reloading()
         try:
-            new = load(self.config_path, require_secrets=True)
+            new = load_checked(self.config_path, require_secrets=True)
         except ConfigError as exc:
             log.error("reload.rejected", problems=exc.problems, note="keeping the running configuration")
             self.notifier.ready("重载失败，沿用原配置：" + "；".join(exc.problems)[:300])
@@ -360,7 +361,7 @@ def main(config_path: Path) -> int:
     logs.configure()
     notifier = Notifier()
     try:
-        settings = load(config_path, require_secrets=True)
+        settings = load_checked(config_path, require_secrets=True)
     except ConfigError as exc:
         for p in exc.problems:
             log.error("config.invalid", problem=p)

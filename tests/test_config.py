@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from responder.cli import main
 from responder.config import ConfigError, load, read_secret, shipped_config_dir
+from responder.service.checks import load_checked
 
 SHIPPED = shipped_config_dir() / "responder.toml"
 
@@ -34,7 +35,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def problems(path: Path, **kw) -> list[str]:
     with pytest.raises(ConfigError) as exc:
-        load(path, **kw)
+        load_checked(path, **kw)
     return exc.value.problems
 
 

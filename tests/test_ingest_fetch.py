@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from responder.config_sources import SourceConfig
+from responder.config.sources import SourceConfig
 from responder.ingest import make_client, poll_due, poll_source
 from responder.models import AuditEvent, Item, Source
 from responder.testing.feeds import FeedServer, Reply, rss
@@ -181,7 +181,7 @@ def test_gbk_feed_with_lying_header_stores_correct_text(sqlite_engine) -> None:
 
 def test_json_source_over_http(sqlite_engine) -> None:
     """A JSON API source is fetched and mapped."""
-    from responder.config_sources import JsonMapping
+    from responder.config.sources import JsonMapping
 
     body = '{"data": {"list": [{"id": 1, "t": "山体滑坡三人失联", "c": "正文", "time": "2022-07-15 08:30"}]}}'.encode()
     with FeedServer() as srv:

@@ -7,7 +7,7 @@ import json
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from responder.config_sources import JsonMapping
+from responder.config.sources import JsonMapping
 from responder.ingest.parse import parse_feed
 from responder.testing.feeds import atom, rss
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from responder.config_sources import JsonMapping
+from responder.config.sources import JsonMapping
 from responder.ingest.dates import parse_date
 from responder.ingest.normalise import content_hash, title_key
 from responder.ingest.parse import parse_feed

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from responder import db
-from responder.config_sources import SourceConfig
+from responder.config.sources import SourceConfig
 from responder.ingest import FetchedDoc, FetchResult, ingest_fetched
 from responder.models import AuditEvent, Case, Item
 from responder.testing.feeds import rss

@@ -10,7 +10,7 @@ from responder.config import shipped_config_dir
 from responder.data import load_domains, load_units
 from responder.plan import PlanError, load_plan
 from responder.plan.model import reminder_times
-from responder.validators_plan import check_plan
+from responder.service.checks import check_plan
 
 CONFIG = shipped_config_dir()
 SAMPLE = Path(__file__).parent / "data" / "plan_2023_sample.toml"

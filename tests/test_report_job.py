@@ -99,7 +99,7 @@ def test_the_job_respects_a_configured_slot(tmp_path, utc_machine):
     settings.path.write_text(text, encoding="utf-8")
     from responder.config import load
 
-    settings = load(settings.path, require_secrets=False, deep=False)
+    settings = load(settings.path, require_secrets=False)
     engine = db.make_engine(settings.database_url)
     db.upgrade(engine)
     assert run_weekly_if_due(engine, settings, MON_0830_BJ) is None

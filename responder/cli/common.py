@@ -63,11 +63,12 @@ def fail(message: str, code: int = 2) -> None:
 
 def load_settings(ctx: click.Context, *, require_secrets: bool = False):  # -> Settings
     """Load and validate the configuration, or exit with its problems listed."""
-    from responder.config import ConfigError, load
+    from responder.config import ConfigError
+    from responder.service.checks import load_checked
 
     path = config_path(ctx)
     try:
-        return load(path, require_secrets=require_secrets)
+        return load_checked(path, require_secrets=require_secrets)
     except ConfigError as exc:
         for line in exc.problems:
             click.echo(f"错误 / error: {line}", err=True)

@@ -12,11 +12,12 @@ from responder.cli.common import config_path, db_display, echo_json, load_settin
 @click.pass_context
 def check_config(ctx: click.Context, as_json: bool) -> None:
     """Validate the configuration, its data files and its secrets; exit 2 on any problem."""
-    from responder.config import ConfigError, load
+    from responder.config import ConfigError
+    from responder.service.checks import load_checked
 
     path = config_path(ctx)
     try:
-        s = load(path, require_secrets=True)
+        s = load_checked(path, require_secrets=True)
     except ConfigError as exc:
         if as_json:
             echo_json({"ok": False, "config": str(path), "problems": exc.problems})

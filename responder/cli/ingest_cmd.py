@@ -20,7 +20,7 @@ def _mapping(spec: str | None):
     """``--mapping`` as JSON (``{"items": "data", …}``) or ``key=value,key=value``."""
     from pydantic import ValidationError
 
-    from responder.config_sources import JsonMapping
+    from responder.config.sources import JsonMapping
 
     if not spec:
         return None

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from responder import __version__
-from responder.config_sources import SourceConfig
+from responder.config.sources import SourceConfig
 
 FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf", ".json")
 ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, "

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import feedparser
 
-from responder.config_sources import JsonMapping
+from responder.config.sources import JsonMapping
 from responder.ingest.dates import parse_date
 from responder.ingest.normalise import content_hash, one_line, plain_text, title_key
 

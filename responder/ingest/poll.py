@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import Engine
 
-from responder.config_sources import SourceConfig
+from responder.config.sources import SourceConfig
 from responder.ingest.decide import settle_dates
 from responder.ingest.fetch import FetchResult, fetch, is_http
 from responder.ingest.parse import ParsedItem, parse_feed, sniff_kind

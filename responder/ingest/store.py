@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from responder import audit
-from responder.config_sources import SourceConfig
+from responder.config.sources import SourceConfig
 from responder.db import transaction
 from responder.ingest.decide import MATCH_WINDOW, Decision, Existing, decide, next_poll_at
 from responder.ingest.parse import ParsedItem

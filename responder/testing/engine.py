@@ -28,7 +28,7 @@ def make_test_settings(tmp_path: Path, *, extra_toml: str = "", sms: bool = True
     text += "\n" + extra_toml
     path = cfg_dir / "responder.toml"
     path.write_text(text, encoding="utf-8")
-    return load(path, require_secrets=False, deep=False)
+    return load(path, require_secrets=False)
 
 
 def add_item(engine: Engine, *, title: str, text: str = "", published_at: dt.datetime | None, first_seen_at: dt.datetime,

@@ -1,4 +1,4 @@
-"""Configuration of notification channels (owned by the notification capability, issue 6).
+"""Configuration of notification channels: e-mail, SMS providers, group robots, limits.
 
 Secrets are never values here: a ``*_secret`` key names a secret that comes from
 the environment (``RESPONDER_<NAME>``) or from ``$CREDENTIALS_DIRECTORY/<name>``.

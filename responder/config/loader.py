@@ -14,15 +14,14 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError
 
-from responder.config_notify import NotifyConfig
-from responder.config_sources import SourceConfig
+from responder.config.schema import DataConfig, FileConfig, ServiceConfig, Settings
 from responder.data import DataError, Domain, Unit, check_domains_against_units, load_domains, load_units
+from responder.db import normalise_url
 
 
 class ConfigError(Exception):
@@ -31,122 +30,6 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
-
-
-class ServiceConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    county: str = "石台县"
-    office_unit: str = "office"
-    """Unit id of the county openness office (县政务公开办): receives summaries and failures."""
-    state_dir: str = "var"
-    """Relative to the config file; ``$STATE_DIRECTORY`` (systemd StateDirectory=) wins when set."""
-    archive_dir: str = "archive"
-    """Relative to state_dir: weekly logs are written here."""
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
-    log_format: Literal["json", "console"] = "json"
-    metrics_port: int = Field(default=0, ge=0, le=65535)
-    """Prometheus text endpoint on 127.0.0.1; 0 disables it."""
-    metrics_host: str = "127.0.0.1"
-    public_base_url: str = ""
-    """Shown in messages as a link to the case, when set."""
-
-
-class DatabaseConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    url: str = "sqlite:///responder.db"
-    """SQLite (relative paths live under state_dir) or postgresql://…"""
-    password_secret: str | None = None
-
-
-class DataConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    domains: str = "domains.toml"
-    units: str = "units.toml"
-    plan: str = "plan.toml"
-    thresholds: str = "thresholds.toml"
-    routing: str = "routing.toml"
-    policies: str = "policies.toml"
-    templates: str = "../templates"
-
-
-class ScheduleConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    weekly_report: str = "mon 08:30"
-    """Beijing time: day-of-week and HH:MM of the weekly compliance log."""
-    safety_tick_seconds: int = Field(default=60, ge=5)
-    dispatch_interval_seconds: int = Field(default=5, ge=1)
-    self_check_seconds: int = Field(default=300, ge=10)
-
-
-class ReportConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    recipients: list[str] = Field(default_factory=lambda: ["office:principal", "office:deputy"])
-    """Contact keys ``unit:role`` that receive the weekly log by e-mail."""
-    formats: list[Literal["html", "csv", "md", "xlsx"]] = Field(default_factory=lambda: ["html", "csv", "md"])
-
-
-class FileConfig(BaseModel):
-    """The top level of ``responder.toml``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    service: ServiceConfig = Field(default_factory=ServiceConfig)
-    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
-    data: DataConfig = Field(default_factory=DataConfig)
-    source: list[SourceConfig] = Field(default_factory=list)
-    notify: NotifyConfig = Field(default_factory=NotifyConfig)
-    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
-    report: ReportConfig = Field(default_factory=ReportConfig)
-
-    @field_validator("source")
-    @classmethod
-    def _unique_sources(cls, v: list[SourceConfig]) -> list[SourceConfig]:
-        seen: set[str] = set()
-        for s in v:
-            if s.name in seen:
-                raise ValueError(f"source name {s.name!r} is used twice")
-            seen.add(s.name)
-        return v
-
-
-@dataclass(frozen=True)
-class Settings:
-    """A validated configuration: the file's values, resolved paths, data, and secrets."""
-
-    path: Path
-    file: FileConfig
-    state_dir: Path
-    archive_dir: Path
-    database_url: str
-    data_paths: dict[str, Path]
-    domains: tuple[Domain, ...]
-    units: tuple[Unit, ...]
-    secrets: dict[str, str] = field(repr=False, default_factory=dict)
-
-    @property
-    def base_dir(self) -> Path:
-        return self.path.parent
-
-    def unit(self, key: str) -> Unit | None:
-        """Find a unit by id or by name (operators type either)."""
-        for u in self.units:
-            if u.id == key or u.name == key:
-                return u
-        return None
-
-    def secret(self, name: str | None) -> str | None:
-        return self.secrets.get(name) if name else None
-
-    @property
-    def office(self) -> Unit:
-        u = self.unit(self.file.service.office_unit)
-        assert u is not None  # validated at load
-        return u
 
 
 # ---------------------------------------------------------------- errors
@@ -293,7 +176,7 @@ def read_data_paths(path: str | Path) -> dict[str, Path]:
 
 def shipped_config_dir() -> Path:
     """The repository's ``config/`` directory (source checkout / editable install)."""
-    return Path(__file__).resolve().parent.parent / "config"
+    return Path(__file__).resolve().parents[2] / "config"
 
 
 def resolve_state_dir(path: Path, service: ServiceConfig, environ: dict[str, str] | None = None) -> Path:
@@ -305,20 +188,13 @@ def resolve_state_dir(path: Path, service: ServiceConfig, environ: dict[str, str
     return p if p.is_absolute() else (path.parent / p).resolve()
 
 
-Validator = Any  # Callable[[Settings], list[str]]
-EXTRA_VALIDATORS: list[tuple[str, Validator]] = []
-"""Capability checks run by :func:`load` after the core ones: (name, fn(settings) -> problems)."""
+def load(path: str | Path, *, environ: dict[str, str] | None = None, require_secrets: bool = True) -> Settings:
+    """Load the file and the data every command needs; raise :class:`ConfigError` listing every problem found.
 
-
-def register_validator(name: str, fn: Validator) -> None:
-    """Capabilities register their data-file checks here (thresholds, policies, plan, templates)."""
-    if all(n != name for n, _ in EXTRA_VALIDATORS):
-        EXTRA_VALIDATORS.append((name, fn))
-
-
-def load(path: str | Path, *, environ: dict[str, str] | None = None, require_secrets: bool = True,
-         deep: bool = True) -> Settings:
-    """Load and validate everything; raise :class:`ConfigError` listing every problem found."""
+    The checks that need the rest of the service (policies, classifier, templates,
+    plan) are not run here: ``responder.service.checks.load_checked`` runs them for
+    ``check-config``, the service's start and its reload.
+    """
     path = Path(path)
     cfg, _raw = _parse(path)
     problems: list[str] = []
@@ -359,32 +235,12 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None, require_sec
             secrets[name] = value
 
     state_dir = resolve_state_dir(path, cfg.service, environ)
-    from responder.db import normalise_url
-
     settings = Settings(
         path=path, file=cfg, state_dir=state_dir, archive_dir=state_dir / cfg.service.archive_dir,
         database_url=normalise_url(cfg.database.url, state_dir), data_paths=data_paths,
         domains=domains, units=units, secrets=secrets,
     )
-    if deep and not problems:
-        _load_capability_validators()
-        for name, fn in EXTRA_VALIDATORS:
-            try:
-                problems.extend(fn(settings))
-            except Exception as exc:  # a validator must not hide the others
-                problems.append(f"{path}: {name}: {exc}")
     if problems:
         raise ConfigError(problems)
     return settings
 
-
-def _load_capability_validators() -> None:
-    """Import the modules that register validators (kept lazy: start-up cost, import cycles)."""
-    import importlib
-
-    for mod in ("responder.validators",):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise

@@ -1,4 +1,4 @@
-"""Configuration of feed sources (owned by the ingestion capability, issue 3)."""
+"""Configuration of feed sources: where to poll, how often, and how to read a JSON feed."""
 
 from __future__ import annotations
 

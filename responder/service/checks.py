@@ -1,0 +1,175 @@
+"""Every check a configuration must pass before the service starts or reloads with it.
+
+``config.load`` reads the file and what every command needs. The checks below
+need the rest of the house (policies, the classifier, templates, channels, the
+plan), so they live up here, in one explicit list run in order by
+:func:`load_checked`: ``check-config``, the service's start and its reload call
+it, so whatever ``check-config`` accepts starts and reloads. Read-only
+commands (``status``, ``show``) do not pay for them.
+
+Each check returns a list of problems, one line each, naming the file, the key
+and what is wrong. A template error must surface here, not at 3 a.m. when an
+overdue notice is due.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from responder.channels import channel_problems, deliberately_off
+from responder.classify import Classifier
+from responder.config import ConfigError, Settings, load
+from responder.data import DataError
+from responder.engine.policy import load_policies
+from responder.outbox import parse_quiet_hours
+from responder.plan.load import PlanError, plan_from_settings
+from responder.render import KINDS, Renderer
+from responder.report.job import parse_slot
+
+Check = Callable[[Settings], list[str]]
+
+
+def check_policies(settings: Any) -> list[str]:
+    try:
+        load_policies(settings.data_paths["policies"])
+    except DataError as exc:
+        return [f"{settings.path}: data.policies: {exc}"]
+    return []
+
+
+def check_weekly_slot(settings: Any) -> list[str]:
+    try:
+        parse_slot(settings.file.schedule.weekly_report)
+    except ValueError as exc:
+        return [f"{settings.path}: {exc}"]
+    return []
+
+
+def check_classifier(settings: Any) -> list[str]:
+    """Builds the classifier (and jieba's dictionary): seconds, so only where a start is at stake."""
+    p = settings.data_paths
+    try:
+        Classifier.from_paths(p["thresholds"], p["routing"], p["domains"])
+    except DataError as exc:
+        return [f"{settings.path}: data.thresholds/routing: {exc}"]
+    return []
+
+
+def check_routing_departments(settings: Any) -> list[str]:
+    """Every department the routing data can send a case to must be a unit with contacts."""
+    names = {u.name for u in settings.units}
+    with open(settings.data_paths["routing"], "rb") as fh:
+        raw = tomllib.load(fh)
+    problems = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{path}.{k}" if path else k)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{path}[{i}]")
+        elif isinstance(node, str) and path.split(".")[-1].split("[")[0] in ("department", "owner", "departments", "co_departments") \
+                and node.startswith("县") and node not in names:
+            problems.append(f"{settings.data_paths['routing']}: {path}: department {node!r} is not a unit in {settings.data_paths['units']}")
+
+    walk(raw, "")
+    return problems
+
+
+def check_notify(settings: Any) -> list[str]:
+    """Channels can be built, quiet hours parse, every template renders, template providers have codes."""
+    n = settings.file.notify
+    where = f"{settings.path}"
+    problems = [f"{where}: {p}" for p in channel_problems(settings, check_secrets=False)]  # secrets: config.load
+    try:
+        parse_quiet_hours(n.quiet_hours)
+    except ValueError as exc:
+        problems.append(f"{where}: notify.quiet_hours: {n.quiet_hours!r} is not HH:MM-HH:MM ({exc})")
+    tdir = settings.data_paths.get("templates")
+    if tdir is None:
+        return problems
+    r = Renderer.from_dir(tdir)
+    sms_on = not deliberately_off(settings, "sms")
+    template_provider = sms_on and n.sms.provider in ("aliyun", "tencent")
+    sms_limit = n.sms.text_max_len if sms_on and n.sms.provider == "http" else 500
+    param_limit = n.sms.param_max_len if template_provider else 0
+    problems += [f"{tdir}: {p}" for p in r.check_all(sms_limit=sms_limit, param_limit=param_limit)]
+    if template_provider:
+        codes = n.sms.templates
+        for kind in codes:
+            if kind not in KINDS and kind != "_generic":
+                problems.append(f"{where}: notify.sms.templates.{kind}: unknown message kind (known: {', '.join(KINDS)}, _generic)")
+        if "_generic" not in codes:
+            missing = [k for k in KINDS if k not in codes and k != "test"]
+            if missing:
+                problems.append(f"{where}: notify.sms.templates: no approved {n.sms.provider} template for "
+                                f"{', '.join(missing)} (add their codes, or a `_generic` template with one parameter ${{text}})")
+        for kind in codes:
+            if kind in KINDS and kind not in r.params_spec:
+                problems.append(f"{tdir}/sms/params.toml: no [{kind}] table for the parameters of template {codes[kind]}")
+    return problems
+
+
+def check_plan(settings: Any) -> list[str]:
+    """The plan loads, and every reminder reaches someone.
+
+    A plan unit without a contact for a reminder role would have its reminders
+    silently dropped, which is exactly the spreadsheet-and-phone-call failure the
+    plan capability exists to end; so it is a configuration error, not a warning.
+    """
+    where = f"{settings.path}: data.plan"
+    try:
+        plan = plan_from_settings(settings)
+    except PlanError as exc:
+        return [f"{where}: {exc}"]
+    if plan is None:
+        return []
+    problems = []
+    path = plan.path
+    by_id = {u.id: u for u in settings.units}
+    roles = dict.fromkeys([*plan.reminders.roles, *plan.reminders.overdue_roles])
+    for u in plan.units:
+        missing = [r for r in roles if by_id[u.id].contact(r) is None]
+        if missing:
+            problems.append(f"{path}: plan.units: unit {u.id!r} ({u.name}) has no contact for role(s) "
+                            f"{', '.join(missing)} named in reminders; add them in {settings.data_paths['units']}")
+    office = settings.office
+    missing = [r for r in plan.reminders.summary_roles if office.contact(r) is None]
+    if missing:
+        problems.append(f"{path}: reminders.summary_roles: the office unit {office.id!r} has no contact for role(s) "
+                        f"{', '.join(missing)}")
+    return problems
+
+
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("policies", check_policies),
+    ("weekly slot", check_weekly_slot),
+    ("classifier", check_classifier),
+    ("routing departments", check_routing_departments),
+    ("notify", check_notify),
+    ("plan", check_plan),
+)
+"""Run in this order; a check that raises becomes one problem and does not hide the others."""
+
+
+def run_checks(settings: Settings, checks: tuple[tuple[str, Check], ...] = CHECKS) -> list[str]:
+    problems: list[str] = []
+    for name, fn in checks:
+        try:
+            problems.extend(fn(settings))
+        except Exception as exc:  # a check must not hide the others
+            problems.append(f"{settings.path}: {name}: {exc}")
+    return problems
+
+
+def load_checked(path: str | Path, **kw: Any) -> Settings:
+    """:func:`responder.config.load` plus every check in :data:`CHECKS`; raise :class:`ConfigError` on any problem."""
+    settings = load(path, **kw)
+    problems = run_checks(settings)
+    if problems:
+        raise ConfigError(problems)
+    return settings
