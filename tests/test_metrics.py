@@ -7,7 +7,7 @@ import datetime as dt
 import httpx
 
 from responder import engine as eng
-from responder.metrics import DatabaseCollector
+from responder.service.metrics import DatabaseCollector
 from responder.testing.engine import add_item, make_test_settings
 from responder.testing.smtp import free_port
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
-from responder.sdnotify import Notifier
+from responder.service.sdnotify import Notifier
 
 
 def listen(path):

@@ -11,7 +11,7 @@ import click
 from sqlmodel import Session, select
 
 from responder.cli.common import echo_json, fail, load_settings, open_engine
-from responder.cli.status_cmd import STATE_LABELS
+from responder.service.status import STATE_LABELS
 from responder.cli.timeparse import TIME
 from responder.engine import EngineError
 from responder.engine.policy import RELEASE_KINDS

@@ -14,7 +14,7 @@ from responder.cli.timeparse import TIME
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Run the service in the foreground (as systemd does): poll, classify, clock, escalate, report."""
-    from responder.runtime import main as run_main
+    from responder.service.runtime import main as run_main
 
     raise SystemExit(run_main(config_path(ctx)))
 
@@ -27,7 +27,7 @@ def run(ctx: click.Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line that sums the run up.")
 def demo(state_dir: str | None, speed: float, as_json: bool) -> None:
     """Watch the whole service work for a virtual week (2022-07-18…25) in about a minute."""
-    from responder.demo import run_demo
+    from responder.service.demo import run_demo
 
     run_demo(state_dir=state_dir, speed=speed, as_json=as_json)
 
@@ -40,7 +40,7 @@ def demo(state_dir: str | None, speed: float, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def replay(feeds: str, start: dt.datetime, end: dt.datetime, state_dir: str | None, as_json: bool) -> None:
     """What would the service have done? Run a folder of recorded feeds through it between two times."""
-    from responder.demo import run_replay
+    from responder.service.demo import run_replay
 
     if end <= start:
         raise click.BadParameter("--to must be after --from")

@@ -17,6 +17,14 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from responder import engine as eng
+from responder.channels import build_channels
+from responder.ingest import make_client, poll_due, poll_source, sync_sources
+from responder.outbox import dispatch_due, reconcile_sending
+from responder.outbox import next_due_at as outbox_next
+from responder.plan import schedule_plan
+from responder.plan.load import plan_from_settings
+from responder.render import Renderer
+from responder.report import next_weekly_at, run_weekly_if_due
 
 log = structlog.get_logger("responder.pipeline")
 
@@ -37,10 +45,6 @@ class Context:
 
 
 def build_context(settings: Any, engine: Engine, *, owner: str, client: httpx.AsyncClient | None = None) -> Context:
-    from responder.channels import build_channels
-    from responder.plan.load import plan_from_settings
-    from responder.render import Renderer
-
     renderer = Renderer.from_dir(settings.data_paths["templates"])
     return Context(settings=settings, engine=engine, channels=build_channels(settings), renderer=renderer,
                    client=client, owner=owner, plan=plan_from_settings(settings))
@@ -48,10 +52,6 @@ def build_context(settings: Any, engine: Engine, *, owner: str, client: httpx.As
 
 def startup(ctx: Context, now: dt.datetime) -> dict[str, Any]:
     """At every start (and reload): sources, plan clocks, and messages a crash left in ``sending``."""
-    from responder.ingest import sync_sources
-    from responder.outbox import reconcile_sending
-    from responder.plan import schedule_plan
-
     sync_sources(ctx.engine, ctx.settings, now)
     planned = schedule_plan(ctx.engine, ctx.settings, ctx.plan, now) if ctx.plan is not None else 0
     reconciled = reconcile_sending(ctx.engine, ctx.settings, ctx.channels, now=now)
@@ -60,8 +60,6 @@ def startup(ctx: Context, now: dt.datetime) -> dict[str, Any]:
 
 async def ingest_step(ctx: Context, now: dt.datetime, *, only: str | None = None) -> list[Any]:
     """Poll due sources (or one), then turn new items into cases and match releases."""
-    from responder.ingest import make_client, poll_due, poll_source
-
     client = ctx.client or make_client(ctx.settings)
     try:
         if only is None:
@@ -86,14 +84,10 @@ def engine_step(ctx: Context, now: dt.datetime) -> eng.AdvanceResult:
 
 
 async def dispatch_step(ctx: Context, now: dt.datetime) -> Any:
-    from responder.outbox import dispatch_due
-
     return await dispatch_due(ctx.engine, ctx.settings, ctx.channels, ctx.renderer, now=now, owner=ctx.owner)
 
 
 def weekly_step(ctx: Context, now: dt.datetime) -> str | None:
-    from responder.report import run_weekly_if_due
-
     return run_weekly_if_due(ctx.engine, ctx.settings, now)
 
 
@@ -111,8 +105,5 @@ async def tick(ctx: Context, now: dt.datetime, *, poll: bool = True) -> dict[str
 
 def next_wakeup(ctx: Context, now: dt.datetime) -> dt.datetime | None:
     """The earliest of: next clock step, next outbox attempt, next weekly slot."""
-    from responder.outbox import next_due_at as outbox_next
-    from responder.report import next_weekly_at
-
     times = [t for t in (eng.next_due_at(ctx.engine), outbox_next(ctx.engine), next_weekly_at(ctx.settings, now)) if t]
     return min(times) if times else None

@@ -28,12 +28,25 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from responder import db
+from responder import audit, db, logs
+from responder import engine as eng
 from responder.config import ConfigError, Settings
+from responder.db import transaction
+from responder.ingest import load_states, make_client
+from responder.report.job import parse_slot
+from responder.service import pipeline
 from responder.service.checks import load_checked
-from responder.sdnotify import Notifier
+from responder.service.metrics import serve
+from responder.service.sdnotify import Notifier
+from responder.service.status import collect
 from responder.timeutil import UTC, fmt_bj, utcnow
 
 log = structlog.get_logger("responder.runtime")
@@ -49,8 +62,6 @@ class InstanceLock:
     """Refuse a second service on the same SQLite file (PostgreSQL allows several workers)."""
 
     def __init__(self, database_url: str) -> None:
-        from sqlalchemy.engine import make_url
-
         u = make_url(database_url)
         self.path = Path(u.database + ".lock") if u.drivername.startswith("sqlite") and u.database else None
         self._fh: Any = None
@@ -103,8 +114,6 @@ class Service:
 
     async def work(self, reason: str = "tick") -> None:
         """Judge, escalate, deliver, report: everything due now. Never raises."""
-        from responder import pipeline
-
         async with self.work_lock:
             now = utcnow()
             try:
@@ -132,10 +141,6 @@ class Service:
         self.arm_wakeup()
 
     def arm_wakeup(self) -> None:
-        from apscheduler.triggers.date import DateTrigger
-
-        from responder import pipeline
-
         try:
             nxt = pipeline.next_wakeup(self.ctx, utcnow())
         except OperationalError:
@@ -148,9 +153,6 @@ class Service:
 
     async def poll(self, name: str) -> None:
         """Poll one source if the database says it is due (its failure backoff lives there)."""
-        from responder import pipeline
-        from responder.ingest import load_states
-
         now = utcnow()
         try:
             st = load_states(self.engine).get(name)
@@ -168,8 +170,6 @@ class Service:
         await self.work(f"poll:{name}")
 
     async def dispatch(self) -> None:
-        from responder import pipeline
-
         if self.work_lock.locked():
             return
         async with self.work_lock:
@@ -181,8 +181,6 @@ class Service:
                 log.exception("dispatch.failed")
 
     def self_check(self) -> None:
-        from responder import engine as eng
-
         try:
             problems = eng.self_check(self.engine, utcnow())
         except OperationalError:
@@ -191,8 +189,6 @@ class Service:
             log.error("self_check.problems", problems=problems)
 
     def status_text(self) -> str:
-        from responder.cli.status_cmd import collect
-
         try:
             data = collect(self.engine, utcnow(), limit=2000)
         except OperationalError:
@@ -211,8 +207,6 @@ class Service:
     # ---------------------------------------------------------------- scheduling
 
     def schedule_sources(self) -> None:
-        from apscheduler.triggers.interval import IntervalTrigger
-
         for job in list(self.sched.get_jobs()):
             if job.id.startswith("poll:"):
                 job.remove()
@@ -225,12 +219,6 @@ class Service:
                                args=[src.name], id=f"poll:{src.name}", replace_existing=True, next_run_time=first)
 
     def build_jobs(self) -> None:
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
-        from apscheduler.triggers.cron import CronTrigger
-        from apscheduler.triggers.interval import IntervalTrigger
-
-        from responder.report.job import parse_slot
-
         sch = self.settings.file.schedule
         self.sched = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
         self.sched.add_job(self.work, IntervalTrigger(seconds=sch.safety_tick_seconds, timezone=UTC), args=["safety"],
@@ -256,8 +244,6 @@ class Service:
 
     async def reload(self) -> None:
         """SIGHUP: validate the new configuration first; keep the old one if it is bad."""
-        from responder import pipeline
-
         self.notifier.reloading()
         try:
             new = load_checked(self.config_path, require_secrets=True)
@@ -282,10 +268,6 @@ class Service:
     # ---------------------------------------------------------------- main
 
     async def run(self) -> int:
-        from responder import audit, pipeline
-        from responder.db import transaction
-        from responder.ingest import make_client
-
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, self.request_stop)
         loop.add_signal_handler(signal.SIGINT, self.request_stop)
@@ -326,8 +308,6 @@ def start_metrics(service: Service) -> Any:
     port = service.settings.file.service.metrics_port
     if not port:
         return None
-    from responder.metrics import serve
-
     return serve(service.engine, service.settings.file.service.metrics_host, port)
 
 
@@ -337,8 +317,6 @@ async def connect_with_retry(engine: Any, notifier: Notifier, *, attempts: int =
     Returns the schema revision ("" for an empty database), or None after ``attempts`` failures
     (the unit then restarts us after ``RestartSec``: slow, never a tight crash loop).
     """
-    from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, wait_exponential
-
     def report(state: Any) -> None:
         msg = str(state.outcome.exception()).splitlines()[0][:200]
         log.error("database.unavailable", error=msg, attempt=state.attempt_number)
@@ -355,8 +333,6 @@ async def connect_with_retry(engine: Any, notifier: Notifier, *, attempts: int =
 
 
 def main(config_path: Path) -> int:
-    from responder import logs
-
     config_path = Path(config_path)
     logs.configure()
     notifier = Notifier()

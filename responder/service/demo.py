@@ -4,7 +4,7 @@ A newcomer runs one command and watches the service work: SQLite in a state
 directory, the bundled sample feeds (local files, revealed as virtual time
 passes), a local SMTP sink and an SMS gateway stub that print what they
 receive, and a virtual clock running many hours per second. It uses the real
-ingest, engine, outbox, template and report code through ``responder.pipeline``
+ingest, engine, outbox, template and report code through ``responder.service.pipeline``
 — the same steps the daemon schedules — only ``now`` is virtual.
 """
 
@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,9 +26,14 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from responder import db
+from responder import engine as eng
 from responder.config import shipped_config_dir
+from responder.models import Case, Clock, ClockStep, Item, OutboxMessage, Release, WeeklyReport
+from responder.plan import record_done
+from responder.service import pipeline
 from responder.service.checks import load_checked
-from responder.models import Case, Clock, ClockStep, Item, OutboxMessage
+from responder.testing.sms_gateway import GatewayStub
+from responder.testing.smtp import SmtpSink
 from responder.timeutil import BEIJING, fmt_bj
 
 DEMO_START = dt.datetime(2022, 7, 18, 0, 0, tzinfo=BEIJING)
@@ -113,8 +119,6 @@ def sample_sources() -> list[dict[str, Any]]:
 def folder_sources(folder: Path) -> list[dict[str, Any]]:
     """A folder's ``sources.toml`` if it has one; else one file source per recorded feed
     (a name containing 'release' marks the release channel, 'incident' an incident feed)."""
-    import tomllib
-
     listed = folder / "sources.toml"
     if listed.exists():
         with open(listed, "rb") as fh:
@@ -212,9 +216,6 @@ def summary(engine: Any, report: str | None) -> dict[str, Any]:
 async def simulate(*, state_dir: Path, sources: list[dict[str, Any]], start: dt.datetime, end: dt.datetime, speed: float,
                    out: TextIO, prepare: Any = None, quiet_sinks: bool = False,
                    duty_officer: Any = None) -> dict[str, Any]:
-    from responder import pipeline
-    from responder.testing.sms_gateway import GatewayStub
-    from responder.testing.smtp import SmtpSink
 
     clock = VirtualClock(start)
     echo = None if quiet_sinks else _Prefixed(clock, out)
@@ -239,8 +240,6 @@ async def simulate(*, state_dir: Path, sources: list[dict[str, Any]], start: dt.
                 duty_officer(ctx, clock.now, out)
             narrate(engine, clock.now, story, out)
             if result["weekly"]:
-                from responder.models import WeeklyReport
-
                 with Session(engine) as s:
                     wr = s.exec(select(WeeklyReport).where(WeeklyReport.week == result["weekly"])).first()
                 report_path = wr.path if wr else str(settings.archive_dir)
@@ -257,8 +256,6 @@ async def simulate(*, state_dir: Path, sources: list[dict[str, Any]], start: dt.
             clock.advance_to(nxt)
         await pipeline.tick(ctx, clock.now)
         narrate(engine, clock.now, story, out)
-        from responder.models import WeeklyReport
-
         with Session(engine) as s:
             wr = s.exec(select(WeeklyReport).order_by(WeeklyReport.week.desc())).first()
             report_path = wr.path if wr else report_path
@@ -269,8 +266,6 @@ async def simulate(*, state_dir: Path, sources: list[dict[str, Any]], start: dt.
 
 def demo_prepare(ctx: Any, now: dt.datetime) -> None:
     """Most units already handed in their work plan (工作方案): only a few get the deadline reminder."""
-    from responder.plan import record_done
-
     if ctx.plan is None:
         return
     late = {"dayan", "jitan", "tjj"}
@@ -282,8 +277,6 @@ def demo_prepare(ctx: Any, now: dt.datetime) -> None:
 
 def demo_duty_officer(ctx: Any, now: dt.datetime, out: TextIO) -> None:
     """The office's duty officer looks at proposed release matches and confirms them (as a person would)."""
-    from responder import engine as eng
-    from responder.models import Release
 
     with Session(ctx.engine) as s:
         pending = s.exec(select(Release).where(Release.status == "proposed",
