@@ -1,23 +1,32 @@
 """The ``responder`` command line.
 
 Commands live in ``responder/cli/*_cmd.py``, one module per capability, each
-exposing ``COMMANDS`` (or top-level click commands). The group below only
-wires them together, so capabilities plug in without touching this file.
+exposing ``COMMANDS``. The group below wires them together from the explicit
+list :data:`COMMAND_MODULES`. A command module imports only click and its
+plumbing at module level and the rest inside its commands, so that
+``responder --version`` or ``status`` does not pay for what it does not use.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import click
 
 from responder import __version__
-
-COMMAND_MODULES = (
-    "db_cmd", "status_cmd", "classify_cmd", "ingest_cmd", "case_cmd", "notify_cmd",
-    "plan_cmd", "report_cmd", "run_cmd",
+from responder.cli import (
+    case_cmd,
+    classify_cmd,
+    db_cmd,
+    ingest_cmd,
+    notify_cmd,
+    plan_cmd,
+    report_cmd,
+    run_cmd,
+    status_cmd,
 )
+
+COMMAND_MODULES = (db_cmd, status_cmd, classify_cmd, ingest_cmd, case_cmd, notify_cmd, plan_cmd, report_cmd, run_cmd)
 
 HELP = """responder：县政务公开办舆情回应时限守护服务 / keeps the county's public-opinion response promises.
 
@@ -39,19 +48,8 @@ def main(config: str | None) -> None:
 
 
 def _register() -> None:
-    for name in COMMAND_MODULES:
-        modname = f"responder.cli.{name}"
-        try:
-            mod = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if exc.name == modname:
-                continue  # capability not built yet
-            raise
-        cmds = getattr(mod, "COMMANDS", None)
-        if cmds is None:
-            cmds = [v for v in vars(mod).values() if isinstance(v, click.Command) and v.callback is not None
-                    and getattr(v.callback, "__module__", None) == modname]
-        for cmd in cmds:
+    for mod in COMMAND_MODULES:
+        for cmd in mod.COMMANDS:
             _add_config_option(cmd)
             main.add_command(cmd)
 

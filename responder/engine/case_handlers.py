@@ -16,7 +16,6 @@ from sqlmodel import Session
 
 from responder.data import Contact
 from responder.engine.core import case_context, recipients_for, unit_for_department
-from responder.engine.handlers import register
 from responder.models import Case, Clock
 
 
@@ -43,5 +42,5 @@ class CaseClockHandler:
 
 
 _handler = CaseClockHandler()
-for _obligation in ("release_5h", "press_24h", "response_48h", "continued_release"):
-    register(_obligation, _handler)
+HANDLERS = {obligation: _handler for obligation in ("release_5h", "press_24h", "response_48h", "continued_release")}
+"""Obligation → handler, for the engine's table in ``responder.engine.handlers``."""

@@ -8,7 +8,8 @@ the summary even when every unit is done.
 
 Both read the items owed from the clock's policy snapshot (written by
 :mod:`responder.plan.schedule`) and only completions from the database. The
-engine imports this module itself (``responder.engine.handlers._load_builtin_handlers``).
+plan knows nothing of the engine: it exports :data:`HANDLERS` and the engine's
+one table (``responder.engine.handlers``) lists them, so the plan sits below it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 from sqlmodel import Session
 
 from responder.data import Contact
-from responder.engine.handlers import register
 from responder.models import Clock
 from responder.plan.progress import pending_items, read_progress
 from responder.plan.schedule import OBLIGATION, SUMMARY_OBLIGATION
@@ -83,5 +83,5 @@ class SummaryHandler:
         return None
 
 
-register(OBLIGATION, PhaseHandler())
-register(SUMMARY_OBLIGATION, SummaryHandler())
+HANDLERS = {OBLIGATION: PhaseHandler(), SUMMARY_OBLIGATION: SummaryHandler()}
+"""Obligation → handler, for the engine's table (satisfies ``responder.engine.handlers.ObligationHandler``)."""
