@@ -18,6 +18,9 @@ MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
+RELEASE_KINDS = ("权威发布", "新闻发布会", "吹风会", "媒体采访", "回应")
+"""What can stop a clock (rules.md §1.5: AUTHORITATIVE_INFO, PRESS_CONFERENCE, BRIEFING, MEDIA_INTERVIEW, plus 回应)."""
+
 ROLES = ("liaison", "deputy", "principal")
 """Contact roles named by the seed: 联络员, 分管负责同志, 主要负责同志."""
 

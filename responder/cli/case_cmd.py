@@ -8,15 +8,14 @@ import os
 from typing import Any
 
 import click
-from sqlmodel import Session, select
 
 from responder.cli.common import echo_json, fail, load_settings, open_engine
-from responder.service.status import STATE_LABELS
 from responder.cli.timeparse import TIME
-from responder.engine import EngineError
-from responder.engine.policy import RELEASE_KINDS
-from responder.models import AuditEvent, Case, Clock, ClockStep, DeliveryAttempt, Item, OutboxMessage, Release
+from responder.data import RELEASE_KINDS
 from responder.timeutil import fmt_bj, iso_utc, utcnow
+
+# The engine, the models and the database are imported inside the commands: a
+# read-only `show` must not pay for the engine (and nothing here for --version).
 
 
 def default_actor() -> str:
@@ -27,6 +26,8 @@ actor_option = click.option("--by", "actor", default=default_actor, show_default
 
 
 def _run(fn, *args, **kw):
+    from responder.engine import EngineError
+
     try:
         return fn(*args, **kw)
     except EngineError as exc:
@@ -34,6 +35,10 @@ def _run(fn, *args, **kw):
 
 
 def timeline(engine, case_id: int) -> dict[str, Any]:
+    from sqlmodel import Session, select
+
+    from responder.models import AuditEvent, Case, Clock, ClockStep, DeliveryAttempt, Item, OutboxMessage, Release
+
     with Session(engine) as s:
         case = s.get(Case, case_id)
         if case is None:
@@ -77,6 +82,8 @@ def _t(iso: str | None) -> str:
 @click.pass_context
 def show(ctx: click.Context, case_id: int, as_json: bool) -> None:
     """A case's timeline: items, classification reasons, clocks, steps, messages, releases."""
+    from responder.service.status import STATE_LABELS
+
     settings = load_settings(ctx)
     data = timeline(open_engine(settings), case_id)
     if as_json:
@@ -130,6 +137,7 @@ def show(ctx: click.Context, case_id: int, as_json: bool) -> None:
 def release(ctx: click.Context, case_id: int, url: str, at: dt.datetime | None, kind: str, title: str, actor: str) -> None:
     """Record an authoritative release or response; it stops the clocks it satisfies."""
     from responder import engine as eng
+    from responder.service.status import STATE_LABELS
 
     settings = load_settings(ctx)
     e = open_engine(settings)
@@ -194,6 +202,10 @@ def close(ctx: click.Context, case_id: int, reason: str, kind: str, duplicate_of
 @click.pass_context
 def proposals(ctx: click.Context, as_json: bool) -> None:
     """Releases matched to a case with too little confidence: confirm or reject them."""
+    from sqlmodel import Session, select
+
+    from responder.models import Release
+
     settings = load_settings(ctx)
     with Session(open_engine(settings)) as s:
         rows = s.exec(select(Release).where(Release.status == "proposed").order_by(Release.id)).all()

@@ -62,13 +62,17 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def load_settings(ctx: click.Context, *, require_secrets: bool = False):  # -> Settings
-    """Load and validate the configuration, or exit with its problems listed."""
-    from responder.config import ConfigError
-    from responder.service.checks import load_checked
+    """Load the configuration and the data every command needs, or exit with its problems listed.
+
+    The deeper checks (templates, policies, plan, and the classifier that takes
+    seconds to build) are ``check-config``'s and the service's, which run them
+    before anything can act on a configuration (``responder.service.checks``).
+    """
+    from responder.config import ConfigError, load
 
     path = config_path(ctx)
     try:
-        return load_checked(path, require_secrets=require_secrets)
+        return load(path, require_secrets=require_secrets)
     except ConfigError as exc:
         for line in exc.problems:
             click.echo(f"错误 / error: {line}", err=True)

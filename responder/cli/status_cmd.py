@@ -8,7 +8,6 @@ import click
 
 from responder.cli.common import clip, echo_json, load_settings, open_engine, pad
 from responder.cli.timeparse import TIME
-from responder.service.status import collect
 from responder.timeutil import fmt_bj, fmt_duration, utcnow
 
 
@@ -18,6 +17,8 @@ from responder.timeutil import fmt_bj, fmt_duration, utcnow
 @click.pass_context
 def status(ctx: click.Context, as_json: bool, as_of: dt.datetime | None) -> None:
     """Open cases with time left and the next step, overdue first (Beijing time)."""
+    from responder.service.status import collect
+
     settings = load_settings(ctx)
     engine = open_engine(settings)
     now = as_of or utcnow()

@@ -13,10 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from responder.data import ROLES, DataError, read_toml
-
-RELEASE_KINDS = ("权威发布", "新闻发布会", "吹风会", "媒体采访", "回应")
-"""What can stop a clock (rules.md §1.5: AUTHORITATIVE_INFO, PRESS_CONFERENCE, BRIEFING, MEDIA_INTERVIEW, plus 回应)."""
+from responder.data import RELEASE_KINDS, ROLES, DataError, read_toml
 
 Role = Literal["liaison", "deputy", "principal"]
 
