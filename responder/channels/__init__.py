@@ -10,23 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from responder.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, provider_key
+from responder.config.notify import channel_on
 
 __all__ = ["Channel", "ChannelError", "OutgoingMessage", "SendResult", "provider_key", "build_channels",
            "channel_problems", "deliberately_off"]
 
 
 def deliberately_off(settings: Any, channel: str) -> bool:
-    """The operator turned this channel off (not listed, disabled, or SMS provider ``none``)."""
-    n = settings.file.notify
-    if channel not in n.channels:
-        return True
-    if channel == "email":
-        return not n.email.enabled
-    if channel == "sms":
-        return not n.sms.enabled or n.sms.provider == "none"
-    if channel == "robot":
-        return not n.robot.enabled or n.robot.kind == "none"
-    return True
+    """The operator turned this channel off: the negation of the one rule, :func:`responder.config.notify.channel_on`."""
+    return not channel_on(settings.file.notify, channel)
 
 
 def channel_problems(settings: Any, *, check_secrets: bool = True) -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from responder.config.notify import channels_on
 from responder.config.schema import DataConfig, FileConfig, ServiceConfig, Settings
 from responder.data import DataError, Domain, Unit, check_domains_against_units, load_domains, load_units
 from responder.db import normalise_url
@@ -127,12 +128,8 @@ def _secret_refs(model: BaseModel, prefix: str = "") -> list[tuple[str, str]]:
 
 def _required_secret_refs(cfg: FileConfig) -> list[tuple[str, str]]:
     refs = _secret_refs(cfg.database, "database.")
-    if "email" in cfg.notify.channels and cfg.notify.email.enabled:
-        refs += _secret_refs(cfg.notify.email, "notify.email.")
-    if "sms" in cfg.notify.channels and cfg.notify.sms.enabled and cfg.notify.sms.provider != "none":
-        refs += _secret_refs(cfg.notify.sms, "notify.sms.")
-    if "robot" in cfg.notify.channels:
-        refs += _secret_refs(cfg.notify.robot, "notify.robot.")
+    for channel in channels_on(cfg.notify):
+        refs += _secret_refs(getattr(cfg.notify, channel), f"notify.{channel}.")
     return refs
 
 

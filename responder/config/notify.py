@@ -128,3 +128,26 @@ class NotifyConfig(BaseModel):
     quiet_channels: list[Literal["sms", "email", "robot"]] = Field(default_factory=lambda: ["sms"])
     """Channels whose non-urgent messages wait out the quiet hours (an e-mail does not ring at night)."""
     robot: RobotConfig = Field(default_factory=RobotConfig)
+
+
+def channel_on(notify: NotifyConfig, channel: str) -> bool:
+    """The one rule for "is this channel on?": listed in ``channels``, enabled, and given a provider.
+
+    The engine asks it before enqueueing, the dispatcher before sending, the
+    loader before demanding secrets and the weekly report before mailing: a
+    channel that is off gets no rows at all (not rows that are then cancelled).
+    """
+    if channel not in notify.channels:
+        return False
+    if channel == "email":
+        return notify.email.enabled
+    if channel == "sms":
+        return notify.sms.enabled and notify.sms.provider != "none"
+    if channel == "robot":
+        return notify.robot.enabled and notify.robot.kind != "none"
+    return False
+
+
+def channels_on(notify: NotifyConfig) -> list[str]:
+    """The channels messages go to, in the configured order."""
+    return [c for c in notify.channels if channel_on(notify, c)]

@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from responder import audit
+from responder.config.notify import channels_on
 from responder.data import Contact, Unit
 from responder.db import transaction
 from responder.engine import ladder as ladder_mod
@@ -66,15 +67,7 @@ def policies_for(settings: Any) -> Policies:
 
 
 def channels_for(settings: Any) -> list[str]:
-    n = settings.file.notify
-    out = []
-    for c in n.channels:
-        if c == "sms" and (not n.sms.enabled or n.sms.provider == "none"):
-            continue
-        if c == "email" and not n.email.enabled:
-            continue
-        out.append(c)
-    return out
+    return channels_on(settings.file.notify)  # the one rule, shared with the dispatcher and the loader
 
 
 # ------------------------------------------------------------------ pure helpers

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from responder import audit
+from responder.config.notify import channel_on
 from responder.db import transaction
 from responder.models import WeeklyReport
 from responder.outbox import enqueue
@@ -127,9 +128,7 @@ def run_weekly_if_due(engine: Engine, settings: Any, now: dt.datetime) -> str | 
 
 
 def _enqueue_emails(s: Session, settings: Any, figures: dict[str, Any], path: str, now: dt.datetime) -> list[str]:
-    from responder.engine.core import channels_for
-
-    if "email" not in channels_for(settings):
+    if not channel_on(settings.file.notify, "email"):
         log.warning("report.email_disabled", week=figures["week"])
         return []
     md = render_weekly(figures, "md")
