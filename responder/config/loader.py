@@ -18,11 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from responder.config.notify import channels_on
 from responder.config.schema import DataConfig, FileConfig, ServiceConfig, Settings
 from responder.data import DataError, Domain, Unit, check_domains_against_units, load_domains, load_units
 from responder.db import normalise_url
+
+
+SUPPORTED_DATABASES = (("sqlite", "pysqlite"), ("postgresql", "psycopg"))
+"""The two databases the suite runs on (tests/conftest.py); anything else would fail only at start."""
 
 
 class ConfigError(Exception):
@@ -232,9 +238,20 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None, require_sec
             secrets[name] = value
 
     state_dir = resolve_state_dir(path, cfg.service, environ)
+    database_url = ""
+    try:
+        database_url = normalise_url(cfg.database.url, state_dir)
+    except ArgumentError:
+        problems.append(f"{path}: database.url: {cfg.database.url!r} is not a database URL "
+                        "(expected sqlite:///PATH or postgresql://USER@HOST/NAME)")
+    else:
+        u = make_url(database_url)
+        if (u.get_backend_name(), u.get_driver_name()) not in SUPPORTED_DATABASES:
+            problems.append(f"{path}: database.url: {u.drivername!r} is not supported "
+                            "(responder runs on SQLite or on PostgreSQL through psycopg 3: sqlite:///… or postgresql://…)")
     settings = Settings(
         path=path, file=cfg, state_dir=state_dir, archive_dir=state_dir / cfg.service.archive_dir,
-        database_url=normalise_url(cfg.database.url, state_dir), data_paths=data_paths,
+        database_url=database_url, data_paths=data_paths,
         domains=domains, units=units, secrets=secrets,
     )
     if problems:

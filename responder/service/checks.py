@@ -14,12 +14,17 @@ overdue notice is due.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from responder.channels import channel_problems, deliberately_off
+import jinja2
+from sqlalchemy.engine import make_url
+
+from responder.channels import OutgoingMessage, channel_problems, deliberately_off
+from responder.channels.http_gateway import DEFAULT_FIELDS, HttpGatewayChannel
 from responder.classify import Classifier
 from responder.config import ConfigError, Settings, load
 from responder.data import DataError
@@ -28,6 +33,7 @@ from responder.outbox import parse_quiet_hours
 from responder.plan.load import PlanError, plan_from_settings
 from responder.render import KINDS, Renderer
 from responder.report.job import parse_slot
+from responder.service import pipeline
 
 Check = Callable[[Settings], list[str]]
 
@@ -145,24 +151,107 @@ def check_plan(settings: Any) -> list[str]:
     return problems
 
 
+def check_paths(settings: Any) -> list[str]:
+    """The state directory, the archive and the SQLite file can be created and written by this user.
+
+    At start the service creates them (and the SQLite lock file); a path under a
+    file, or a directory it may not write, would fail there, every restart.
+    """
+    where = f"{settings.path}"
+    targets = [("service.state_dir", settings.state_dir), ("service.archive_dir", settings.archive_dir)]
+    u = make_url(settings.database_url) if settings.database_url else None
+    if u is not None and u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
+        targets.append(("database.url", Path(u.database).parent))
+    problems = []
+    for key, path in targets:
+        p = Path(path)
+        existing = p
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            problems.append(f"{where}: {key}: cannot create {str(p)!r}: {str(existing)!r} is not a directory")
+        elif not os.access(existing, os.W_OK | os.X_OK):
+            problems.append(f"{where}: {key}: cannot write {str(p)!r}: {str(existing)!r} is not writable by this user")
+    return problems
+
+
+SAMPLE_SMS = OutgoingMessage(key="sample", address="13800000000", kind="case_opened", text="【石台县政务公开】样例",
+                             template_code="SMS_0", params={"text": "样例"})
+
+
+def check_gateway_templates(settings: Any) -> list[str]:
+    """Each HTTP gateway field and header is a Jinja2 template: it must compile and render a sample message.
+
+    Checked one key at a time through the channel's own constructor and
+    ``build_request``, so the problem names the key. A syntax error here
+    (``{{ phone ``) used to pass ``check-config`` and then crash every start.
+    """
+    n = settings.file.notify
+    if deliberately_off(settings, "sms") or n.sms.provider != "http":
+        return []
+    problems = []
+    for table, entries in (("fields", n.sms.fields or DEFAULT_FIELDS), ("headers", n.sms.headers)):
+        for name, source in entries.items():
+            key = f"notify.sms.{table}.{name}"
+            one = {"fields": {name: source}} if table == "fields" else {"fields": DEFAULT_FIELDS, "headers": {name: source}}
+            try:
+                channel = HttpGatewayChannel(url=n.sms.endpoint or "http://127.0.0.1/", method=n.sms.method,
+                                             body=n.sms.body, **one)
+            except jinja2.TemplateSyntaxError as exc:
+                problems.append(f"{settings.path}: {key}: template {source!r} does not compile: {exc.message} (line {exc.lineno})")
+                continue
+            except jinja2.TemplateError as exc:
+                problems.append(f"{settings.path}: {key}: template {source!r} does not compile: {exc}")
+                continue
+            try:
+                channel.build_request(SAMPLE_SMS)
+            except Exception as exc:  # undefined names, bad filter arguments, type errors: each would fail every send
+                problems.append(f"{settings.path}: {key}: template {source!r} fails on a sample message: {exc}")
+    return problems
+
+
+def check_startable(settings: Any) -> list[str]:
+    """What the start and every reload build from a configuration, built here by the same code.
+
+    ``pipeline.build_context`` is what ``Service.run`` and ``Service.reload`` call:
+    channels, renderer and plan. Run only when every other check passed (its
+    error would repeat theirs); whatever else goes wrong is named here instead
+    of in a traceback under systemd.
+    """
+    try:
+        pipeline.build_context(settings, None, owner="check-config")  # type: ignore[arg-type]
+    except Exception as exc:
+        return [f"{settings.path}: the service cannot start with this configuration: {type(exc).__name__}: {exc}"]
+    return []
+
+
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("policies", check_policies),
     ("weekly slot", check_weekly_slot),
     ("classifier", check_classifier),
     ("routing departments", check_routing_departments),
     ("notify", check_notify),
+    ("gateway templates", check_gateway_templates),
     ("plan", check_plan),
+    ("paths", check_paths),
 )
 """Run in this order; a check that raises becomes one problem and does not hide the others."""
 
+LAST_CHECKS: tuple[tuple[str, Check], ...] = (("start", check_startable),)
+"""Run only when every check above passed: they build what those checks have already judged."""
 
-def run_checks(settings: Settings, checks: tuple[tuple[str, Check], ...] = CHECKS) -> list[str]:
+
+def run_checks(settings: Settings, checks: tuple[tuple[str, Check], ...] = CHECKS,
+               last: tuple[tuple[str, Check], ...] = LAST_CHECKS) -> list[str]:
     problems: list[str] = []
     for name, fn in checks:
         try:
             problems.extend(fn(settings))
         except Exception as exc:  # a check must not hide the others
             problems.append(f"{settings.path}: {name}: {exc}")
+    if not problems:
+        for name, fn in last:
+            problems.extend(fn(settings))
     return problems
 
 

@@ -243,27 +243,48 @@ class Service:
             self.stop_event.set()
 
     async def reload(self) -> None:
-        """SIGHUP: validate the new configuration first; keep the old one if it is bad."""
+        """SIGHUP: check the new configuration and build everything from it before taking it.
+
+        Anything that fails (a refused check, a channel or template that cannot be
+        built, the database during the start-up steps) keeps the running
+        configuration, logs ``reload.rejected`` with the reason, and still answers
+        systemd's ``RELOADING=1`` with ``READY=1``: a bad reload must neither take the
+        service down nor leave the unit stuck in "reloading". Never raises.
+        """
         self.notifier.reloading()
+        ctx = None
         try:
             new = load_checked(self.config_path, require_secrets=True)
-        except ConfigError as exc:
-            log.error("reload.rejected", problems=exc.problems, note="keeping the running configuration")
-            self.notifier.ready("重载失败，沿用原配置：" + "；".join(exc.problems)[:300])
+            ctx = pipeline.build_context(new, self.engine, owner=self.owner, client=self.ctx.client)
+            await self.work_lock.acquire()
+            try:
+                pipeline.startup(ctx, utcnow())
+            except BaseException:
+                self.work_lock.release()
+                raise
+        except Exception as exc:
+            problems = exc.problems if isinstance(exc, ConfigError) else [f"{self.config_path}: {type(exc).__name__}: {exc}"]
+            log.error("reload.rejected", problems=problems, note="keeping the running configuration")
+            if ctx is not None:
+                await self._close_channels(ctx.channels)
+            self.notifier.ready("重载失败，沿用原配置：" + "；".join(problems)[:300])
             return
-        async with self.work_lock:
-            client, old_channels = self.ctx.client, self.ctx.channels
-            self.settings = new
-            self.ctx = pipeline.build_context(new, self.engine, owner=self.owner, client=client)
-            pipeline.startup(self.ctx, utcnow())
+        try:  # nothing below can fail on the configuration: it has been built and started
+            old_channels = self.ctx.channels
+            self.settings, self.ctx = new, ctx
             self.schedule_sources()
-            for ch in old_channels.values():  # connections of the old configuration
-                try:
-                    await ch.aclose()
-                except Exception:
-                    log.exception("channel.close_failed")
+        finally:
+            self.work_lock.release()
+        await self._close_channels(old_channels)  # connections of the old configuration
         log.info("reload.done", sources=len(new.file.source))
         self.notifier.ready(self.status_text())
+
+    async def _close_channels(self, channels: dict[str, Any]) -> None:
+        for ch in channels.values():
+            try:
+                await ch.aclose()
+            except Exception:
+                log.exception("channel.close_failed")
 
     # ---------------------------------------------------------------- main
 
