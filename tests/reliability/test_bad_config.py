@@ -201,9 +201,10 @@ def migrated(tmp_path_factory) -> str:
 async def next_datagram(sock: socket.socket, want: str, timeout: float = 60) -> list[str]:
     """Datagrams received until one starts with ``want`` (all of them, in order)."""
     loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout  # STATUS= datagrams keep coming: bound the whole wait, not each datagram
     got: list[str] = []
     while True:
-        got.append((await asyncio.wait_for(loop.sock_recv(sock, 65536), timeout)).decode())
+        got.append((await asyncio.wait_for(loop.sock_recv(sock, 65536), max(0.0, deadline - loop.time()))).decode())
         if got[-1].startswith(want):
             return got
 
