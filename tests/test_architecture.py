@@ -53,6 +53,8 @@ CONTRACTS = (
     Contract("the ground floor imports no room above it",
              importers=GROUND, forbidden=("responder",),
              allowed=(*GROUND, "responder.models", "responder.__init__")),
+    Contract("the report reads records; it does not drive the engine",
+             importers=("responder.report",), forbidden=("responder.engine", "responder.service")),
     Contract("channels know only their contract and the configuration",
              importers=("responder.channels",),
              forbidden=("responder.engine", "responder.outbox", "responder.plan", "responder.report",
