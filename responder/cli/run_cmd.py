@@ -28,10 +28,10 @@ def run(ctx: click.Context) -> None:
 def demo(state_dir: str | None, speed: float, as_json: bool) -> None:
     """Watch the whole service work for a virtual week (2022-07-18…25) in about a minute.
 
-    Needs only a plain install of responder (no test extras, no network, no database server):
-    SQLite in a temporary directory, the bundled sample feeds, a loopback SMTP sink (aiosmtpd, a
-    runtime dependency) and a loopback SMS gateway stub (standard library), both printing what they
-    receive.
+    Needs only a plain install of responder (no test extras; once installed, no network and no
+    database server): SQLite in a temporary directory, the bundled sample feeds, a loopback SMTP
+    sink (aiosmtpd, a runtime dependency) and a loopback SMS gateway stub (standard library), both
+    printing what they receive.
     """
     from responder.demo import run_demo
 
