@@ -1,7 +1,10 @@
 """Score the classifier on a labelled corpus and time it.
 
 Usage (from the project root):
-    .venv/bin/python bench/classify.py --corpus ../shared/corpus/dev [--show-errors]
+    .venv/bin/python bench/classify.py [--corpus DIR] [--show-errors]
+
+DIR is the labelled corpus (labels.jsonl + texts/); it defaults to $RESPONDER_CORPUS, the
+development corpus, which is not part of the repository. bench/probes/a|b|c are corpora too.
 
 Scoring follows the corpus README: recall and precision of the 5-hour class and
 level accuracy (IV and "below IV" count as one, so a null level equals IV) over
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -83,10 +87,13 @@ def keyword_baseline(title: str, body: str) -> tuple[str | None, bool]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", required=True, help="corpus directory (labels.jsonl + texts/); relative to CWD")
+    ap.add_argument("--corpus", default=os.environ.get("RESPONDER_CORPUS") or None,
+                    help="corpus directory (labels.jsonl + texts/), relative to CWD; default $RESPONDER_CORPUS")
     ap.add_argument("--repeat", type=int, default=3, help="timing passes (the best is reported)")
     ap.add_argument("--show-errors", action="store_true", help="print each scored disagreement")
     args = ap.parse_args(argv)
+    if not args.corpus:
+        ap.error("--corpus is required when RESPONDER_CORPUS is unset")
     root = Path(args.corpus).expanduser().resolve()
     if not (root / "labels.jsonl").is_file():
         print(f"error: {root}/labels.jsonl not found", file=sys.stderr)

@@ -26,7 +26,13 @@ def run(ctx: click.Context) -> None:
               help="Virtual seconds per real second (0: as fast as possible).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line that sums the run up.")
 def demo(state_dir: str | None, speed: float, as_json: bool) -> None:
-    """Watch the whole service work for a virtual week (2022-07-18…25) in about a minute."""
+    """Watch the whole service work for a virtual week (2022-07-18…25) in about a minute.
+
+    Needs only a plain install of responder (no test extras; once installed, no network and no
+    database server): SQLite in a temporary directory, the bundled sample feeds, a loopback SMTP
+    sink (aiosmtpd, a runtime dependency) and a loopback SMS gateway stub (standard library), both
+    printing what they receive.
+    """
     from responder.demo import run_demo
 
     run_demo(state_dir=state_dir, speed=speed, as_json=as_json)
