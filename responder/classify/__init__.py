@@ -57,7 +57,7 @@ STILL_TRAPPED_RE = re.compile(r"仍(?:被困|在井下|未|有)|尚(?:未|有)|�
 # A statement that nobody was killed or hurt (issue 20). Only a definitive one closes the open toll
 # (trapped, missing, 伤亡N人): "暂无人员伤亡报告" speaks of what is known so far and closes nothing.
 NO_CASUALTY_RE = re.compile(
-    r"(?<![其另余])(?:无|未|没有|并无|未发生|未出现|不存在)(?:造成|导致|发生)?(?:任何)?(?:人员)?(?:伤亡|死伤)(?!报告|情况报告)"
+    r"(?<![其另余])(?:无|未|没有|并无|未发生|未出现|不存在)(?:造成|导致|发生)?(?:任何)?(?:人员)?(?:伤亡|死伤|死亡)(?!报告|情况报告)"
     r"|(?<![其另余])无人(?:员)?(?:伤亡|死亡|遇难|受伤|被困)|无一(?:人)?伤亡|人员(?:均|全部|都)(?:安全|平安|无恙)")
 TENTATIVE_RE = re.compile(r"暂|尚|目前|初步|截至|报告|据了解")
 
@@ -250,6 +250,13 @@ class Classifier:
             set_aside.append(f"“{m.evidence}”是背景统计（往年、今年以来或累计数字），不是本次事件的伤亡")
         closure = _closure(facts, full)
         if closure is not None:
+            # A definitive 无人员伤亡 closes the toll read before it: vague counts (多人死亡) and open ones
+            # (被困, 失踪: see _open_trapped, _open_missing). Exact earlier counts contradict it and stay.
+            toll = ("deaths", "missing", "serious_injuries", "casualties", "trapped")
+            vague = [m for m in facts.mentions if m.metric in toll and m.quantity.vague and 0 <= m.pos < closure[0]]
+            if vague:
+                facts.mentions = [m for m in facts.mentions if m not in vague]
+                set_aside.extend(f"“{m.evidence}”：文中随后称“{closure[1]}”，不计入" for m in vague)
             early = [m for m in facts.mentions if m.metric in ("deaths", "serious_injuries") and 0 <= m.pos < closure[0]]
             if early:
                 review.append(f"文中先称“{early[0].evidence}”，后称“{closure[1]}”，前后矛盾，请核实伤亡人数")
