@@ -70,7 +70,15 @@ FELT_RE = re.compile(r"震感|有感|感觉到|感到|晃动|摇晃|波及")
 LOCAL_DAMAGE_RE = re.compile(r"倒塌|垮塌|坍塌|损毁|毁坏|受损|损坏|开裂|裂缝|掉落|伤亡|死亡|遇难|受伤|被困|失踪")
 LOCAL_NONE_RE = re.compile(r"(?:无|未|没有|暂无|尚无|未收到|未接到|未发现|未见)(?:造成)?(?:任何)?(?:人员伤亡|伤亡|灾情|损失|房屋(?:倒塌|损坏|受损)|"
                            r"财产损失|险情|损坏|破坏)")
+_NEG_IN_CLAUSE = re.compile(r"(?:无|未|没有|暂无|尚无|并无)(?!限)")
 _NEG_BEFORE = re.compile(r"(?:无|未|没有|暂无|尚无|未发现|未见|不|未收到|未接到)(?:造成|导致)?(?:人员|房屋|任何)?$")
+
+# The environmental plan's qualitative rows (国办函〔2014〕119号 附件1; rules.md §2.3.8): pollution that
+# interrupts the water intake of a centralised drinking source is 特别重大 for a 设区的市, 重大 for a
+# 县级城市, 较大 for a 乡镇 (the last UNVERIFIED in rules.md).
+INTAKE_CUT_RE = re.compile(r"(?:取水|供水|水源地?|水厂|自来水)[^。；，]{0,8}?(?:中断|暂停|停止|受阻|停运)|(?:停止|暂停|中断)[^。；，]{0,4}取水")
+INTAKE_SCALE = (("I", re.compile(r"设区的市|地级市")), ("II", re.compile(r"县城|县级|城关|县自来水|全县|城区|市区")),
+                ("III", re.compile(r"乡镇|镇区|镇自来水|集镇")))
 
 # The environmental plan (国办函〔2014〕119号) grades evacuations caused by a release of pollutants;
 # a crowd leaving a smoky mall is not a 突发环境事件.
@@ -286,6 +294,14 @@ class Classifier:
         for metric, as_metric, cite in std.count_as:
             if metric in stated:
                 reasons.append(f"{metrics[metric][0]}{shown.get(metric, '')}计入{metrics[as_metric][0]}（{cite}）")
+        intake = _intake_cut(full) if kind.standard == "env_2014" else None
+        if intake is not None:
+            reasons.append(f"文中称“{intake[1]}”：因污染造成{intake[2]}集中式饮用水水源地取水中断"
+                           f"（{std.name}，{LEVEL_NAMES[intake[0]]}）")
+            fact_rank = max(fact_rank, RANK[intake[0]])
+            if intake[3]:
+                possible_rank = max(possible_rank, RANK["II"])
+                doubts.append("取水中断的供水范围（乡镇还是县级城市）未说明，按县级城市计")
         rank = fact_rank
         for hit in _top_per_metric(stated_hits, fact_rank):
             reasons.append(reason_for(hit, metrics, shown))
@@ -489,6 +505,17 @@ def _open_missing(facts: Facts, text: str, closure=None):
     return q
 
 
+def _intake_cut(text: str):
+    """(level, phrase, scale, scale unknown) when pollution cut a drinking-water intake, else None."""
+    m = INTAKE_CUT_RE.search(text)
+    if m is None:
+        return None
+    for level, rx in INTAKE_SCALE:
+        if rx.search(text):
+            return level, m.group(0), {"I": "设区的市", "II": "县级城市", "III": "乡镇"}[level], False
+    return "III", m.group(0), "乡镇（范围未说明）", True
+
+
 def _closure(facts: Facts, text: str) -> tuple[int, str] | None:
     """Where the text states definitively that nobody was killed or hurt (无人员伤亡, 未造成人员伤亡):
     the toll read before that point is closed; a count after it (a later sentence) reopens it."""
@@ -543,7 +570,9 @@ def _person_count(clause: str) -> list[float]:
 def _affirmed(rx: re.Pattern, text: str) -> str | None:
     """The first match of ``rx`` that is not negated (无房屋倒塌 is no collapse)."""
     for m in rx.finditer(text):
-        if not _NEG_BEFORE.search(text[max(0, m.start() - 8):m.start()]):
+        start = max(text.rfind(c, 0, m.start()) for c in "，,。；;！!？?\n") + 1
+        # The negation covers a coordinated list: 未发现人员伤亡和房屋倒塌.
+        if not _NEG_BEFORE.search(text[max(0, m.start() - 8):m.start()]) and not _NEG_IN_CLAUSE.search(text[start:m.start()]):
             return m.group(0)
     return None
 

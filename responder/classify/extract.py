@@ -164,7 +164,7 @@ def extract(text: str) -> Facts:
                 elif background and THIS_EVENT_RE.search(seg):
                     background = False
                 _clause(seg, facts, pos + off, background)
-    _money(text, facts)
+                _money(seg, facts, background)
     _magnitude(text, facts)
     _blockade(text, facts)
     m = VAGUE_CASUALTY_RE.search(text)
@@ -270,21 +270,21 @@ def _died_after(tokens: list, k: int, claimed: set[int]) -> int | None:
     return None
 
 
-def _money(text: str, facts: Facts) -> None:
-    for clause in CLAUSE_SPLIT.split(text):
-        if not LOSS_RE.search(clause):
-            continue
+def _money(clause: str, facts: Facts, background: bool = False) -> None:
+    """Losses in one clause; a background clause's (去年全县火灾…损失2100万元) go to ``facts.background``."""
+    sink = facts.background if background else facts.mentions
+    if LOSS_RE.search(clause):
         found = False
         for m in MONEY_RE.finditer(clause):
             q = _quantity(m.group("q"))
             if q is not None and q.high > 0:
-                facts.mentions.append(Mention("economic_loss", q, clause[max(0, m.start() - 8):m.end()]))
+                sink.append(Mention("economic_loss", q, clause[max(0, m.start() - 8):m.end()]))
                 found = True
         if not found:
             for m in LOSS_NUM_RE.finditer(clause):
                 q = _quantity(m.group("q"))
                 if q is not None and q.high > 0 and re.search("[万亿]", m.group("q")):
-                    facts.mentions.append(Mention("economic_loss", q, m.group(0)))
+                    sink.append(Mention("economic_loss", q, m.group(0)))
 
 
 HISTORY_RE = re.compile(r"历史上|史料|曾发生|曾经发生|曾遭受|以来最大|有记录以来")
