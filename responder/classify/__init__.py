@@ -163,7 +163,7 @@ class Classifier:
         facts = extract(full)
 
         if kind is None:
-            casualties = (any(facts.get(m) for m in ("deaths", "missing", "serious_injuries", "casualties"))
+            casualties = (any(facts.get(m) for m in ("deaths", "missing", "serious_injuries", "casualties", "trapped"))
                           or bool(facts.unnumbered & {"deaths", "missing"}))  # 女孩不幸身亡: a death, no count
             if not (markers or declared or casualties or self._escalates(full)):
                 return self._ordinary(ntitle, head, reasons, review)
