@@ -143,7 +143,8 @@ BACKGROUND_RE = re.compile(
     r"(?:共|累计|先后)发生[^，。；]{0,16}?(?:\d+|[一二三四五六七八九十两]+)起)"
     r"(?![^，。；]{0,2}(?:最|首))")
 THIS_EVENT_RE = re.compile(r"此次|本次|这次|这起|该起|此起|目前|现场")
-SENTENCE_SPLIT = re.compile(r"[。；;！!？?\n\r]+")
+_SENTENCE_RE = re.compile(r"[^。；;！!？?\n\r]+")
+_CLAUSE_RE = re.compile(r"[^，,。；;！!？?\n\r]+")
 _SEGMENT_SPLIT = re.compile(r"(?<=[^\d\s])\s+(?=[^\d\s])")
 """Headlines separate their parts with spaces: 起火致3人死亡 今年以来全市火灾已致12人死亡."""
 
@@ -151,18 +152,19 @@ _SEGMENT_SPLIT = re.compile(r"(?<=[^\d\s])\s+(?=[^\d\s])")
 def extract(text: str) -> Facts:
     """Facts from already-normalised text (see :func:`responder.classify.numerals.normalise`)."""
     facts = Facts()
-    for sm in re.finditer(r"[^。；;！!？?\n\r]+", text):
+    any_background = BACKGROUND_RE.search(text) is not None  # most reports have none: skip the scoping
+    for sm in _SENTENCE_RE.finditer(text):
         background = False
         base = sm.start()
-        for cm in re.finditer(r"[^，,。；;！!？?\n\r]+", sm.group(0)):
+        for cm in _CLAUSE_RE.finditer(sm.group(0)):
             clause = cm.group(0)
             pos = base + cm.start()
-            for part in _segments(clause):
-                seg, off = part
-                if BACKGROUND_RE.search(seg):
-                    background = True
-                elif background and THIS_EVENT_RE.search(seg):
-                    background = False
+            for seg, off in (_segments(clause) if any_background else ((clause, 0),)):
+                if any_background:
+                    if BACKGROUND_RE.search(seg):
+                        background = True
+                    elif background and THIS_EVENT_RE.search(seg):
+                        background = False
                 _clause(seg, facts, pos + off, background)
                 _money(seg, facts, background)
     _magnitude(text, facts)
