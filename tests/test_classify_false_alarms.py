@@ -199,3 +199,17 @@ def test_trapped_people_make_an_emergency_even_without_a_kind_word(clf):
     """14 workers trapped with no event keyword is still a possible 重大 toll (rules §4.1)."""
     d = clf.classify("14名工人被困", "救援正在进行。")
     assert d.clock == "5h" and d.needs_review
+
+
+def test_an_exact_toll_contradicted_by_a_no_casualty_statement_keeps_the_stricter_clock(clf):
+    """Contradictory on the deciding fact (二十多人死亡 vs 无人员伤亡): 493号 would make it 重大, so the
+    5-hour clock runs and a person is asked; --explain names the contradiction."""
+    d = clf.classify("传言水泥厂爆炸死亡二十多人", "县政府通报：系厂区仓库起火，无人员伤亡。")
+    assert d.clock == "5h" and d.needs_review and any("矛盾" in x for x in d.doubts)
+
+
+def test_a_major_toll_quoted_from_a_rumour_is_checked_by_a_person(clf):
+    """网传…15人死亡 with no official word: the 5-hour clock runs (493号 ≥10), marked for review because
+    the figure may be the rumour's."""
+    d = clf.classify("网传某镇烟花厂爆炸致15人死亡", "视频在多个群内转发。")
+    assert d.clock == "5h" and d.needs_review and any("传言" in x for x in d.doubts)

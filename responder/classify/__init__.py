@@ -17,7 +17,7 @@ I/O after construction.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from responder.data import DataError, load_domains
@@ -44,6 +44,7 @@ _LEVEL_WORDS = {
 }
 
 
+RUMOUR_RE = re.compile(r"网传|网曝|网帖称|传言|谣传|网上流传|网民称|网友称|有消息称|据传")
 BURIED_RE = re.compile(r"被(?:掩)?埋")
 DEBUNK_RE = re.compile(r"(?:系|属|为|是)(?:谣言|不实信息|不实|虚假信息|编造)|纯属谣言|辟谣|并未发生|网络谣言")
 RESCUED_RE = re.compile(r"救出|获救|脱险|脱困|解救|营救出|全部救|(?:疏散|成功|已|先后)[、和及]?营救|被救|救下|救援出|"
@@ -175,6 +176,12 @@ class Classifier:
         if debunk and not markers and not declared:
             major = (decision.level in ("I", "II") and "如不实" not in full) or self._escalates(full) or facts.vague_casualties
             return self._debunked(decision, debunk.group(0), ntitle, head, bool(major))
+        rumour = RUMOUR_RE.search(ntitle) or RUMOUR_RE.search(head)
+        if rumour and decision.clock == "5h" and not markers and not declared:
+            # The figures may be the rumour's, not the facts: the stricter clock stays, a person checks.
+            ask = f"文中称“{rumour.group(0)}”，分级所依据的数字可能来自传言而非核实的事实，请核实"
+            return replace(decision, needs_review=True, reasons=(*decision.reasons, f"需人工确认：{ask}"),
+                           doubts=(*decision.doubts, f"数字可能来自传言（“{rumour.group(0)}”），未经核实（谣言规则）"))
         return decision
 
     def _debunked(self, rumoured: Decision, phrase: str, title: str, head: str, major: bool) -> Decision:
@@ -403,7 +410,8 @@ class Classifier:
             fj["set_aside"] = list(set_aside)
         return Decision(level, LEVEL_NAMES[level], kind.category, domain, department, tuple(co),
                         "5h" if five else "48h", bool(review), tuple(reasons), fj,
-                        tuple(dict.fromkeys(doubts)) if five and rank < FIVE_HOUR_RANK else (), tuple(set_aside))
+                        tuple(dict.fromkeys(d for d in doubts if five and (rank < FIVE_HOUR_RANK or "矛盾" in d))),
+                        tuple(set_aside))
 
     def _cases_seen(self, facts: Facts, stated: dict, possible: dict, shown: dict, reasons: list[str]) -> None:
         """In a suspected food poisoning the people who sought care (就诊, 住院) with symptoms are the cases the

@@ -54,7 +54,10 @@ def _explain(d) -> str:
     contradictory facts that drove it (a person confirms or downgrades exactly those); then the numbers
     read and set aside (evacuated, background, felt far away), so a downgrade or an upgrade can be checked."""
     lines = ["判断说明："]
-    if d.clock == "5h" and d.doubts:
+    if d.clock == "5h" and d.doubts and d.level in ("I", "II"):
+        lines.append(f"  5小时时限：文中数字达到{d.level_name}，但以下事实存疑或矛盾，请核实：")
+        lines.extend(f"    - {x}" for x in d.doubts)
+    elif d.clock == "5h" and d.doubts:
         lines.append("  5小时时限由以下未知或存疑的事实决定（现有明确事实未达到重大）：")
         lines.extend(f"    - {x}" for x in d.doubts)
     elif d.clock == "5h":
