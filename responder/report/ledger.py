@@ -230,10 +230,13 @@ def _level_text(level: str | None, clock: str | None) -> str:
     return f"{LEVEL_LABELS.get(level, level)}（{clock}）" if clock else LEVEL_LABELS.get(level, str(level))
 
 
-def _unit(units: dict[str, str], office: tuple[str, str], unit_id: str | None) -> tuple[str, str]:
-    """(id, name); a department that is not a configured unit falls to the office, as routing does."""
-    if unit_id and unit_id in units:
-        return unit_id, units[unit_id]
+def _unit(units: dict[str, str], office: tuple[str, str], key: str | None) -> tuple[str, str]:
+    """(id, name) of a unit given by id or by name; anything else falls to the office, as in the weekly log."""
+    if key and key in units:
+        return key, units[key]
+    for uid, name in units.items():
+        if key and name == key:
+            return uid, name
     return office
 
 
