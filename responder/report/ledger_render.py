@@ -7,6 +7,9 @@ XLSX as a real Excel date in Beijing time and a real percentage, CSV and HTML
 as text. Titles come from feeds and are hostile: HTML is autoescaped (the SVG
 too), spreadsheet cells that would start a formula get a leading apostrophe.
 Nothing here reads the clock, so the same ledger renders to the same bytes.
+openpyxl is imported with the module, not lazily: it is a normal dependency,
+and an import made while a test freezes time would capture freezegun's
+datetime class in openpyxl's cell-type tables.
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ import json
 import zipfile
 from typing import Any
 
+import openpyxl
 from markupsafe import Markup
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.xml.functions import tostring
 
 from responder.report.ledger import STATE_LABELS
 from responder.report.render import ReportRenderError, _render, csv_row, spreadsheet_safe
@@ -241,15 +249,6 @@ def _width(text: str) -> float:
 
 
 def _xlsx(lg: dict[str, Any], tables: list[dict[str, Any]]) -> bytes:
-    try:
-        import openpyxl
-        from openpyxl.chart import BarChart, Reference
-        from openpyxl.styles import Alignment, Font
-        from openpyxl.utils import get_column_letter
-        from openpyxl.xml.functions import tostring
-    except ImportError:
-        raise ReportRenderError("xlsx needs openpyxl (pip install openpyxl)") from None
-
     wb = openpyxl.Workbook()
     bold = Font(bold=True)
     names = {"units": "汇总", "previous": "上期对照", "months": "按月", "quarters": "按季度", "years": "按年度",
@@ -264,14 +263,15 @@ def _xlsx(lg: dict[str, Any], tables: list[dict[str, Any]]) -> bytes:
             ws.append([lg["summary"]["text"]])
             ws.append([f"审计链头（截至期末）：#{lg['summary']['chain']['seq']} {lg['summary']['chain']['hash']}"])
             ws["A1"].font = Font(bold=True, size=14)
-            ws.append([])
+            head_row = 5  # a blank row between the paragraph and the table
             first = False
         else:
             ws = wb.create_sheet(names[t["id"]])
             ws.append([t["title"]])
             ws["A1"].font = bold
-        head_row = ws.max_row + 1
-        ws.append(t["columns"])
+            head_row = 2
+        for j, name in enumerate(t["columns"]):
+            ws.cell(row=head_row, column=j + 1, value=name)
         for c in ws[head_row]:
             c.font = bold
             c.alignment = Alignment(wrap_text=True, vertical="top")
