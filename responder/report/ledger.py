@@ -21,6 +21,7 @@ import datetime as dt
 import re
 import statistics
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlmodel import Session, select
@@ -66,11 +67,11 @@ class Period:
     last: dt.date
     kind: str  # month | quarter | year | custom
 
-    @property
+    @cached_property
     def start(self) -> dt.datetime:
         return beijing_midnight(self.first)
 
-    @property
+    @cached_property
     def end(self) -> dt.datetime:
         return beijing_midnight(self.last + DAY)
 
@@ -460,10 +461,11 @@ def ledger(rows: Rows, p: Period, info: UnitsInfo, *, unit: str | None = None) -
     current = rollup(cases, info, unit)
     before = rollup(prev_cases, info, unit)
     breakdown: dict[str, list[dict[str, Any]]] = {}
+    opened = [(_parse_iso(c["opened_at"]), c) for c in cases]
     for kind in ("month", "quarter", "year"):
         items, last = [], None
         for sp in sub_periods(p, kind):
-            mine = [c for c in cases if sp.start <= _parse_iso(c["opened_at"]) < sp.end]
+            mine = [c for t, c in opened if sp.start <= t < sp.end]
             s = stats(mine, _obls(mine, unit)) | {"key": sp.key, "label": sp.label, "from": sp.first.isoformat(),
                                                    "to": sp.last.isoformat()}
             s["trend"] = trend(s, last) if last is not None else trend(s, None)

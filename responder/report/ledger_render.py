@@ -277,9 +277,10 @@ def _xlsx(lg: dict[str, Any], tables: list[dict[str, Any]]) -> bytes:
             c.alignment = Alignment(wrap_text=True, vertical="top")
         widths = [_width(c) for c in t["columns"]]
         body = t["rows"] + ([t["total"]] if t["total"] else [])
+        row = head_row  # counted here: openpyxl's max_row scans every cell (quadratic over a year's rows)
         for r in body:
             ws.append([_xl(c) for c in r])
-            row = ws.max_row
+            row += 1
             for j, c in enumerate(r):
                 cell = ws.cell(row=row, column=j + 1)
                 if isinstance(c, When):
@@ -288,7 +289,7 @@ def _xlsx(lg: dict[str, Any], tables: list[dict[str, Any]]) -> bytes:
                     cell.number_format = "0.0%"
                 widths[j] = max(widths[j], _width(text_of(c)))
         if t["total"]:
-            for c in ws[ws.max_row]:
+            for c in ws[row]:
                 c.font = bold
         for j, w in enumerate(widths):
             ws.column_dimensions[get_column_letter(j + 1)].width = min(60, max(8, w + 2))
