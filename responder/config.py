@@ -88,6 +88,11 @@ class ReportConfig(BaseModel):
     recipients: list[str] = Field(default_factory=lambda: ["office:principal", "office:deputy"])
     """Contact keys ``unit:role`` that receive the weekly log by e-mail."""
     formats: list[Literal["html", "csv", "md", "xlsx"]] = Field(default_factory=lambda: ["html", "csv", "md"])
+    ledger_recipients: list[str] | None = None
+    """Contact keys ``unit:role`` that receive the monthly response ledger (回应台账); None: ``recipients``."""
+    ledger_formats: list[Literal["xlsx", "csv", "html", "json"]] = Field(default_factory=lambda: ["xlsx", "html"])
+    ledger_at: str = "1 08:30"
+    """Beijing time: day of the month (1–28) and HH:MM when last month's ledger is archived and e-mailed."""
 
 
 class FileConfig(BaseModel):

@@ -97,6 +97,12 @@ def weekly_step(ctx: Context, now: dt.datetime) -> str | None:
     return run_weekly_if_due(ctx.engine, ctx.settings, now)
 
 
+def ledger_step(ctx: Context, now: dt.datetime) -> str | None:
+    from responder.report.ledger_job import run_ledger_if_due
+
+    return run_ledger_if_due(ctx.engine, ctx.settings, now)
+
+
 async def tick(ctx: Context, now: dt.datetime, *, poll: bool = True) -> dict[str, Any]:
     """Everything due at ``now``, in order: hear, judge, escalate, deliver, report."""
     out: dict[str, Any] = {}
@@ -106,13 +112,16 @@ async def tick(ctx: Context, now: dt.datetime, *, poll: bool = True) -> dict[str
     out["advance"] = engine_step(ctx, now)
     out["dispatch"] = await dispatch_step(ctx, now)
     out["weekly"] = weekly_step(ctx, now)
+    out["ledger"] = ledger_step(ctx, now)
     return out
 
 
 def next_wakeup(ctx: Context, now: dt.datetime) -> dt.datetime | None:
-    """The earliest of: next clock step, next outbox attempt, next weekly slot."""
+    """The earliest of: next clock step, next outbox attempt, next weekly slot, next month-end ledger slot."""
     from responder.outbox import next_due_at as outbox_next
     from responder.report import next_weekly_at
+    from responder.report.ledger_job import next_ledger_at
 
-    times = [t for t in (eng.next_due_at(ctx.engine), outbox_next(ctx.engine), next_weekly_at(ctx.settings, now)) if t]
+    times = [t for t in (eng.next_due_at(ctx.engine), outbox_next(ctx.engine), next_weekly_at(ctx.settings, now),
+                         next_ledger_at(ctx.settings, now)) if t]
     return min(times) if times else None

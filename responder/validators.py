@@ -69,8 +69,15 @@ def _weekly_slot(settings: Any) -> list[str]:
     return []
 
 
+def _ledger(settings: Any) -> list[str]:
+    from responder.report.ledger_job import validate_ledger_config
+
+    return [f"{settings.path}: {p}" for p in validate_ledger_config(settings)]
+
+
 register_validator("policies", _policies)
 register_validator("weekly slot", _weekly_slot)
+register_validator("monthly ledger", _ledger)
 register_validator("classifier", _classifier)
 register_validator("routing departments", _routing_departments)
 

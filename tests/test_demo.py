@@ -67,6 +67,36 @@ def test_other_commands_work_on_the_demo_state(demo):
     assert ver.returncode == 0, ver.stdout + ver.stderr
 
 
+def test_ledger_of_the_demo_agrees_with_its_weekly_log(demo):
+    """`report ledger --format json` over the demo's week has one row per case the demo opened, and its on-time
+    figures (total and per unit) are the weekly log's of 2022-W29."""
+    import sqlite3
+
+    d, _, _ = demo
+    cfg = str(d / "responder.toml")
+    led = subprocess.run([EXE, "report", "ledger", "--from", "2022-07-18", "--to", "2022-07-24", "--format", "json",
+                          "-c", cfg], capture_output=True, text=True)
+    assert led.returncode == 0, led.stderr
+    assert len(led.stdout.strip().splitlines()) == 1
+    lg = json.loads(led.stdout)
+    wk = subprocess.run([EXE, "report", "weekly", "--week", "2022-W29", "--format", "md", "--out", str(d / "w29"), "--json",
+                         "-c", cfg], capture_output=True, text=True)
+    assert wk.returncode == 0, wk.stderr
+    f = json.loads(wk.stdout)["figures"]
+    with sqlite3.connect(d / "responder.db") as con:
+        opened = [r[0] for r in con.execute("SELECT id FROM cases ORDER BY id")]
+    assert opened and sorted(r["case_id"] for r in lg["rows"]) == opened
+    assert sorted(c["case_id"] for c in f["cases"]["list"]) == opened
+    t = lg["summary"]["total"]
+    assert (t["on_time"], t["late"], t["overdue"], t["on_time_rate"]) == (
+        f["total"]["met"], f["total"]["met_late"], f["total"]["overdue_open"], f["total"]["on_time_rate"])
+    weekly_units = {u["unit_id"]: (u["met"], u["met_late"], u["overdue_open"], u["on_time_rate"]) for u in f["units"]
+                    if u["met"] + u["met_late"] + u["overdue_open"]}
+    ledger_units = {u["unit_id"]: (u["on_time"], u["late"], u["overdue"], u["on_time_rate"]) for u in lg["summary"]["units"]
+                    if u["on_time"] + u["late"] + u["overdue"]}
+    assert ledger_units == weekly_units and t["on_time"] >= 1 and t["overdue"] >= 1
+
+
 def test_replay_of_recorded_feeds(tmp_path):
     """`responder replay FEEDS --from --to` runs recorded feeds through the same pipeline."""
     from responder.config import shipped_config_dir

@@ -7,12 +7,12 @@ from responder.models.cases import Case, Clock, ClockStep, Release
 from responder.models.ingest import Item, Source
 from responder.models.outbox import DeliveryAttempt, OutboxMessage
 from responder.models.plan import PlanCompletion, PlanExperience
-from responder.models.reports import WeeklyReport
+from responder.models.reports import LedgerReport, WeeklyReport
 from responder.models.types import UtcDateTime
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AuditEvent", "Case", "Clock", "ClockStep", "DeliveryAttempt", "Item", "Meta", "OutboxMessage",
+    "AuditEvent", "Case", "Clock", "ClockStep", "DeliveryAttempt", "Item", "LedgerReport", "Meta", "OutboxMessage",
     "PlanCompletion", "PlanExperience", "Release", "Source", "UtcDateTime", "WeeklyReport", "metadata",
 ]
