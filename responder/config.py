@@ -110,6 +110,23 @@ class WebConfig(BaseModel):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
 
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        host, sep, port = v.rpartition(":")
+        if v and (not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535):
+            raise ValueError("expected host:port, e.g. 127.0.0.1:8080")
+        return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for p in v:
+            ipaddress.ip_network(p, strict=False)  # ValueError names the bad address
+        return v
+
 
 class FileConfig(BaseModel):
     """The top level of ``responder.toml``."""
