@@ -114,7 +114,7 @@ class WebConfig(BaseModel):
     @classmethod
     def _listen(cls, v: str) -> str:
         host, sep, port = v.rpartition(":")
-        if v and (not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535):
+        if v and (not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535):
             raise ValueError("expected host:port, e.g. 127.0.0.1:8080")
         return v
 
