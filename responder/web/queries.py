@@ -43,8 +43,11 @@ def case_list(engine: Any, settings: Any, person: Person, now: dt.datetime, *, p
     page = max(1, page)
     with Session(engine) as s:
         total = s.exec(_scoped(select(func.count()).select_from(Case).where(Case.state == "open"), settings, person)).one()
-        overdue = s.exec(_scoped(select(func.count()).select_from(Case).join(nearest, nearest.c.cid == Case.id)
-                                 .where(Case.state == "open", nearest.c.deadline <= now), settings, person)).one()
+        # no grouping: a case is overdue when any of its open clocks is past its deadline
+        overdue = s.exec(_scoped(select(func.count(func.distinct(Clock.case_id))).select_from(Clock)
+                                 .join(Case, Case.id == Clock.case_id)
+                                 .where(Case.state == "open", Clock.state.in_(OPEN_CLOCK), Clock.deadline_at <= now),
+                                 settings, person)).one()
         rows = s.exec(base.order_by(nearest.c.deadline.is_(None), nearest.c.deadline, Case.id)
                       .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
         ids = [c.id for c, _ in rows]
