@@ -8,6 +8,7 @@ extension), so ``<script>``, ``onerror=`` and ``{{ … }}`` in a title print as 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,11 @@ def _left(seconds: int | None) -> str:
     return f"已超时 {fmt_duration(-seconds)}" if seconds <= 0 else f"剩余 {fmt_duration(seconds)}"
 
 
+def _data(value: Any) -> str:
+    """An audit event's data as readable JSON (Chinese as written); a plain string, so autoescape applies."""
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+
+
 def _iso(value: dt.datetime | None) -> str:
     return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
 
@@ -41,7 +47,7 @@ def _iso(value: dt.datetime | None) -> str:
 def environment(templates_dir: str) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir, encoding="utf-8"), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-    env.filters.update(bj=fmt_bj, left=_left, iso=_iso, dur=fmt_duration)
+    env.filters.update(bj=fmt_bj, left=_left, iso=_iso, dur=fmt_duration, data=_data)
     env.globals.update(LEVEL_LABELS=LEVEL_LABELS, CLOCK_STATES=CLOCK_STATES, MSG_STATES=MSG_STATES, CLOSE_KINDS=CLOSE_KINDS)
     return env
 
