@@ -47,3 +47,24 @@ def test_run_serves_the_console_and_stops_cleanly(world):  # noqa: F811
     finally:
         if d.alive():
             d.proc.kill()
+
+
+def test_responder_web_is_its_own_process_on_the_same_database(world):  # noqa: F811
+    """`responder web` prints its address once listening, serves the login page, and stops on SIGTERM."""
+    port = free_port()
+    proc = subprocess.Popen([EXE, "web", "--listen", f"127.0.0.1:{port}", "-c", str(world["cfg"])],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        seen = []
+        for line in proc.stdout:  # log lines first (JSON), then the address once listening; EOF if it died
+            seen.append(line)
+            if "操作台已启动" in line:
+                break
+        assert f"http://127.0.0.1:{port}/" in seen[-1], seen
+        r = httpx.get(f"http://127.0.0.1:{port}/login", timeout=10)
+        assert r.status_code == 200 and 'name="csrf_token"' in r.text
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

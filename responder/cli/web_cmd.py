@@ -18,7 +18,10 @@ def web(ctx: click.Context, listen: str | None) -> None:
     from responder.web.app import create_app
     from responder.web.server import DEFAULT_LISTEN, parse_listen, serve_forever
 
+    from responder import logs
+
     settings = load_settings(ctx)
+    logs.configure(settings.file.service.log_level, settings.file.service.log_format, secrets=list(settings.secrets.values()))
     engine = open_engine(settings)
     listen = listen or settings.file.web.listen or DEFAULT_LISTEN
     try:

@@ -85,19 +85,21 @@ def start_in_loop(settings: Any, engine: Any) -> EmbeddedServer | None:
 
 
 def serve_forever(app: Any, listen: str, *, on_ready: Callable[[str], None] | None = None) -> None:
-    """For ``responder web`` and ``demo --serve``: run until SIGINT/SIGTERM."""
-    import uvicorn
+    """For ``responder web`` and ``demo --serve``: run until SIGINT/SIGTERM, then exit normally (status 0)."""
+    import signal
 
     host, port = parse_listen(listen)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                                           lifespan="off", server_header=False, proxy_headers=False))
+    srv = EmbeddedServer(app, host, port)
 
     async def main() -> None:
-        task = asyncio.ensure_future(server.serve())
-        while not server.started and not task.done():
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: setattr(srv.server, "should_exit", True))
+        task = srv.start()
+        while not srv.started and not task.done():
             await asyncio.sleep(0.05)
-        if server.started and on_ready:
-            on_ready(f"http://{host if ':' not in host else '[' + host + ']'}:{port}/")
+        if srv.started and on_ready:
+            on_ready(f"http://{host if ':' not in host else '[' + host + ']'}:{srv.port() or port}/")
         await task
 
     asyncio.run(main())
