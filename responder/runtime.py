@@ -300,9 +300,14 @@ class Service:
         self.build_jobs()
         self.sched.start()
         self.metrics = start_metrics(self)
+        from responder.web.server import start_in_loop  # issue 16: the console, when [web] listen is set
+
+        web = start_in_loop(self.settings, self.engine)
         await self.work("start")  # what came due while we were down happens now
         self.notifier.ready(self.status_text())
         await self.stop_event.wait()
+        if web is not None:
+            await web.stop()
         self.sched.shutdown(wait=False)
         try:
             await asyncio.wait_for(self.work_lock.acquire(), timeout=STOP_GRACE_SECONDS)  # finish the send in progress

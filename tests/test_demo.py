@@ -95,6 +95,26 @@ def test_ledger_of_the_demo_agrees_with_its_weekly_log(demo):
     ledger_units = {u["unit_id"]: (u["on_time"], u["late"], u["overdue"], u["on_time_rate"]) for u in lg["summary"]["units"]
                     if u["on_time"] + u["late"] + u["overdue"]}
     assert ledger_units == weekly_units and t["on_time"] >= 1 and t["overdue"] >= 1
+def test_demo_state_is_served_by_the_console_with_demo_accounts(demo):
+    """`demo --serve`'s console: the printed accounts log in and see the demo's cases at the demo's (virtual) time."""
+    import datetime as dt
+    import re
+
+    from starlette.testclient import TestClient
+
+    from responder.demo import DEMO_END
+    from responder.web import create_app
+    from responder.web.demo import prepare, virtual_clock
+
+    d, _, _ = demo
+    start = DEMO_END.astimezone(dt.timezone.utc)
+    settings, engine, accounts = prepare(d, start)
+    assert {a[1] for a in accounts} == {"operator", "leader", "liaison"}
+    c = TestClient(create_app(settings, engine, clock=virtual_clock(start), key="k" * 40), follow_redirects=False)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+    assert c.post("/login", data={"name": "demo", "password": "demo-console-2022", "csrf_token": token}).status_code == 303
+    page = c.get("/cases").text
+    assert "2022-07-25 09:0" in page and 'class="case' in page
 
 
 def test_replay_of_recorded_feeds(tmp_path):

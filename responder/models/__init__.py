@@ -9,10 +9,12 @@ from responder.models.outbox import DeliveryAttempt, OutboxMessage
 from responder.models.plan import PlanCompletion, PlanExperience
 from responder.models.reports import LedgerReport, WeeklyReport
 from responder.models.types import UtcDateTime
+from responder.models.web import LoginAttempt, WebUser
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AuditEvent", "Case", "Clock", "ClockStep", "DeliveryAttempt", "Item", "LedgerReport", "Meta", "OutboxMessage",
-    "PlanCompletion", "PlanExperience", "Release", "Source", "UtcDateTime", "WeeklyReport", "metadata",
+    "AuditEvent", "Case", "Clock", "ClockStep", "DeliveryAttempt", "Item", "LedgerReport", "LoginAttempt", "Meta",
+    "OutboxMessage", "PlanCompletion", "PlanExperience", "Release", "Source", "UtcDateTime", "WebUser", "WeeklyReport",
+    "metadata",
 ]

@@ -10,7 +10,7 @@ import sqlmodel
 import responder.models.types
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
