@@ -28,8 +28,12 @@ def _mapping(spec: str | None):
         raw = json.loads(spec) if spec.lstrip().startswith("{") else dict(
             part.split("=", 1) for part in spec.split(",") if part.strip())
         return JsonMapping.model_validate({k.strip(): v.strip() if isinstance(v, str) else v for k, v in raw.items()})
-    except (ValueError, ValidationError) as exc:
-        fail(f"--mapping 无效：{exc}")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first.get("loc", ())) or "mapping"
+        fail(f"--mapping 无效：{where}: {first.get('msg', '')}")
+    except (ValueError, AttributeError) as exc:  # not key=value pairs, or a JSON list instead of an object
+        fail(f"--mapping 无效（应为 key=value,key=value 或 JSON 对象）：{exc}")
 
 
 async def _dry_fetch(target: str):
