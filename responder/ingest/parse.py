@@ -115,12 +115,45 @@ character, so one stray byte in a UTF-8 feed is far below this and a mis-declare
 GBK feed far above it (issue 13: one bad byte used to turn a whole feed into mojibake)."""
 
 
-def decode(body: bytes, content_type: str | None) -> tuple[str, str, str | None, int]:
-    """(text, encoding used, note when the declarations were wrong, sequences replaced by U+FFFD)."""
+def _replaced(n: int, enc: str) -> str | None:
+    return f"{n} 处字节无法按 {enc} 解码，已用替换字符 � 代替" if n else None
+
+
+def _mixed(body: bytes) -> tuple[str, int, int]:
+    """UTF-8 where it is valid, each run of other non-ASCII bytes as GB18030 (else U+FFFD):
+    (text, runs read as GB18030, bytes replaced)."""
+    import codecs
+
+    mv = memoryview(body)
+    out: list[str] = []
+    pos, runs, bad, n = 0, 0, 0, len(body)
+    while pos < n:
+        try:
+            out.append(codecs.utf_8_decode(mv[pos:], "strict", True)[0])
+            break
+        except UnicodeDecodeError as exc:
+            start = pos + exc.start
+            out.append(codecs.utf_8_decode(mv[pos:start], "strict", True)[0])
+            end = start
+            while end < n and body[end] >= 0x80:
+                end += 1
+            try:
+                out.append(body[start:end].decode("gb18030"))
+                runs += 1
+            except UnicodeDecodeError:
+                out.append("\ufffd")
+                bad += 1
+                end = start + 1
+            pos = end
+    return "".join(out), runs, bad
+
+
+def decode(body: bytes, content_type: str | None) -> tuple[str, str, str | None, str | None]:
+    """(text, encoding used, note when the declarations were wrong, damage: what was replaced or guessed)."""
     for bom, enc in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
         if body.startswith(bom):
             text, bad = _lenient(body[len(bom):], enc)
-            return text, enc, None, bad
+            return text, enc, None, _replaced(bad, enc)
     m = _XML_DECL.match(body[:300])
     declared = _canon(m.group(1).decode("ascii", "replace")) if m else None
     hm = _CHARSET.search(content_type or "")
@@ -132,14 +165,20 @@ def decode(body: bytes, content_type: str | None) -> tuple[str, str, str | None,
         note = None
         if wrong and not body.isascii():
             note = f"声明的编码 {'/'.join(wrong)} 与内容不符，按 UTF-8 解码"
-        return text, "utf-8", note, 0
+        return text, "utf-8", note, None
     # Almost UTF-8: a few bad bytes in a UTF-8 document. The strict candidates below would
     # otherwise accept it as GB18030 (which decodes nearly any byte string) and garble it all.
     utext, ubad = _lenient(body, "utf-8")
     valid = sum(1 for ch in utext if ord(ch) > 127) - utext.count("\ufffd")
     if valid >= ALMOST_RIGHT * ubad:
         note = f"声明的编码 {'/'.join(wrong)} 与内容不符，按 UTF-8 解码" if wrong else None
-        return utext, "utf-8", note, ubad
+        return utext, "utf-8", note, _replaced(ubad, "utf-8")
+    if valid >= ubad:
+        # Much valid UTF-8 and many bad runs: items pasted from a GBK system into a UTF-8 feed.
+        # Each run is read as GB18030 on its own, so neither half becomes mojibake.
+        text, runs, bad = _mixed(body)
+        parts = [f"{runs} 段文字不是 UTF-8，已按 GB18030 单独解码" if runs else "", _replaced(bad, "utf-8") or ""]
+        return text, "utf-8", None, "；".join(p for p in parts if p) or None
     # Multi-byte encodings first: a single-byte one (latin-1) "decodes" anything.
     cands = sorted(dict.fromkeys(e for e in named if e != "utf-8"),
                    key=lambda e: e in ("latin_1", "iso8859-1", "cp1252", "ascii"))
@@ -151,7 +190,7 @@ def decode(body: bytes, content_type: str | None) -> tuple[str, str, str | None,
                 note = f"声明的编码 {'/'.join(named)} 与内容不符，按 {enc} 解码"
             elif len(named) == 2 and declared != header:
                 note = f"HTTP 头声明 {header}，文档声明 {declared}，内容是 {enc}"
-            return text, enc, note, 0
+            return text, enc, note, None
     # Nothing fits exactly: the encoding that loses least, the declared one on a tie.
     best: tuple[int, int, str, str] | None = None
     for rank, enc in enumerate(dict.fromkeys([*named, *cands, "utf-8", "gb18030"])):
@@ -164,7 +203,7 @@ def decode(body: bytes, content_type: str | None) -> tuple[str, str, str | None,
     assert best is not None
     bad, _, text, enc = best
     note = f"声明的编码 {'/'.join(named)} 与内容不符，按 {enc} 解码" if named and enc not in named else None
-    return text, enc, note, max(bad, 1)
+    return text, enc, note, _replaced(max(bad, 1), enc)
 
 
 # ---------------------------------------------------------------- sniffing
@@ -413,8 +452,8 @@ def parse_feed(body: bytes, *, content_type: str | None, kind: str, mapping: Jso
         k = kind
         if k == "file":
             k = sniff_kind(body, content_type)
-        text, enc, note, bad = decode(body, content_type)
-        damage = [f"{bad} 处字节无法按 {enc} 解码，已用替换字符 � 代替"] if bad else []
+        text, enc, note, broken = decode(body, content_type)
+        damage = [broken] if broken else []
         if k in ("json", "jsonfeed"):
             return _parse_json(text, enc, note, mapping, k, now, damage)
         return _parse_xml(text, enc, note, now, damage)

@@ -41,9 +41,10 @@ BOOM_TITLE = "石台县某化工厂发生爆炸致12人死亡"
 BOOM_TEXT = "7月18日上午，石台县某化工厂车间发生爆炸，截至目前已造成12人死亡。"
 BOOM_RSS = {"title": BOOM_TITLE, "guid": "boom", "pubDate": "2022-07-18 10:30:00", "description": BOOM_TEXT}
 BOOM_JSON = {"id": "boom", "title": BOOM_TITLE, "content_text": BOOM_TEXT, "date_published": "2022-07-18T10:30:00+08:00"}
-HOSTILE_TITLES = [
-    "<img src=x onerror=alert(1)>网友称县医院收费不合理",
-    "<script>alert(document.cookie)</script>仁里镇停水",
+HOSTILE_TITLES = [  # markup arrives entity-escaped (raw tags are stripped by ingest), so titles hold literal "<img …>"
+    "&lt;img src=x onerror=alert(1)&gt;网友称县医院收费不合理",
+    "&lt;script&gt;alert(document.cookie)&lt;/script&gt;仁里镇停水",
+    "<img src=x onerror=alert(3)>原始标签会被去掉",
     "{{ 7 * 7 }}{% for x in range(3) %}循环{% endfor %}县城噪音扰民",
     "=HYPERLINK(\"http://evil.invalid\",\"点击\")村民反映道路破损",
     "+1+2 小区物业乱收费", "-3+3 学校食堂卫生问题", "@SUM(1+1) 菜市场占道经营",
@@ -158,7 +159,7 @@ def test_every_hostile_feed_parses_to_clean_items_or_a_reason(feed: Feed) -> Non
 
 
 def _source(name: str, kind: str = "rss") -> SourceConfig:
-    return SourceConfig(name=name, kind="json" if kind == "json" else kind, url=f"https://{name}.invalid/feed",
+    return SourceConfig(name=name, kind="json" if kind == "json" else kind, url=f"https://{name}.invalid/feed", role="opinion",
                         mapping=JsonMapping(items="items", id="id", title="title", body="content_text",
                                             published="date_published") if kind == "json" else None)
 
@@ -267,8 +268,10 @@ def test_weekly_log_in_every_format_keeps_feed_text_inert(engine, settings) -> N
     assert "<img" not in html and "<script>alert" not in html and "&lt;img src=x" in html
     assert "{{ 7 * 7 }}" in html
     md = render_weekly(figures, "md")["weekly-2022-W29.md"].decode()
-    assert "<img" not in md and "<script" not in md and "\\<img" in md and "{{ 7 \\* 7 }}" in md
-    assert "](javascript" not in md
+    import re
+
+    assert not re.search(r"(?<!\\)<", md) and "\\<img" in md and "{{ 7 \\* 7 }}" in md  # every "<" escaped
+    assert not re.search(r"(?<!\\)\]\(javascript", md)
     found_titles = 0
     for name, content in render_weekly(figures, "csv").items():
         for row in csv.reader(io.StringIO(content.decode("utf-8-sig"))):
