@@ -288,3 +288,15 @@ def test_weekly_log_in_every_format_keeps_feed_text_inert(engine, settings) -> N
                 assert c.data_type != "f", (ws.title, c.coordinate, c.value)
     with zipfile.ZipFile(io.BytesIO(render_weekly(figures, "xlsx")["weekly-2022-W29.xlsx"])) as z:
         assert not any("<f>" in z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+
+
+def test_xlsx_survives_control_characters_from_outside(engine, settings) -> None:
+    """Text that did not come through ingest (a provider's error message, an old row) may hold control
+    characters openpyxl refuses: the workbook is still written, without them."""
+    import openpyxl
+
+    figures = _hostile_week(engine, settings)
+    figures["cases"]["list"][0]["title"] = "=响铃\x07转义\x1b[31m标题"
+    wb = openpyxl.load_workbook(io.BytesIO(render_weekly(figures, "xlsx")["weekly-2022-W29.xlsx"]))
+    values = [c.value for row in wb["cases"].iter_rows() for c in row]
+    assert "'=响铃转义[31m标题" in values
