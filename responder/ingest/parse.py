@@ -273,7 +273,7 @@ def _make_item(*, guid: Any, title: Any, link: Any, body: Any, date_raw: Any, da
         if surrogates or controls:
             what = "、".join(x for x in (f"{surrogates} 个孤立代理字符替换为 �" if surrogates else "",
                                           f"删除 {controls} 个控制字符" if controls else "") if x)
-            damage.append(f"{_FIELD_LABEL[key]}中{what}")
+            damage.append(f"{_FIELD_LABEL[key]}中 {what}")
     t = _clip(one_line(raw["title"]), MAX_TITLE)
     text = _clip(plain_text(raw["body"]), MAX_TEXT)
     if not t and not text:

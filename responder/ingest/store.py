@@ -222,7 +222,9 @@ def store_poll(engine: Engine, cfg: SourceConfig, *, now: dt.datetime, status: s
         failures = (row.consecutive_failures + 1) if failed else 0
         values: dict[str, Any] = {
             "last_polled_at": now, "consecutive_failures": failures,
-            "next_poll_at": next_poll_at(now, cfg.interval, failures, jitter),
+            # A partial feed still delivered items: poll it at the regular interval, never backed off (an
+            # incident in a feed with one persistently broken item must not wait hours; issue 13).
+            "next_poll_at": next_poll_at(now, cfg.interval, 0 if status == "partial" else failures, jitter),
             "items_total": row.items_total + len(fresh),
         }
         if failed:
