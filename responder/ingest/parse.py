@@ -169,7 +169,7 @@ def decode(body: bytes, content_type: str | None) -> tuple[str, str, str | None,
     # Almost UTF-8: a few bad bytes in a UTF-8 document. The strict candidates below would
     # otherwise accept it as GB18030 (which decodes nearly any byte string) and garble it all.
     utext, ubad = _lenient(body, "utf-8")
-    valid = sum(1 for ch in utext if ord(ch) > 127) - utext.count("\ufffd")
+    valid = len(utext) - len(utext.encode("ascii", "ignore")) - utext.count("\ufffd")  # C speed: feeds are MBs
     if valid >= ALMOST_RIGHT * ubad:
         note = f"声明的编码 {'/'.join(wrong)} 与内容不符，按 UTF-8 解码" if wrong else None
         return utext, "utf-8", note, _replaced(ubad, "utf-8")
