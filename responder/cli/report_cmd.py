@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from responder.cli.common import echo_json, fail, load_settings, open_engine
+from responder.cli.common import echo_json, fail, load_settings, open_engine, write_file
 
 
 @click.group("report")
@@ -54,10 +54,9 @@ def report_weekly(ctx: click.Context, week: str | None, formats: tuple[str, ...]
         except ReportRenderError as exc:
             fail(str(exc))
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, content in files.items():
-        (out / name).write_bytes(content)
+        write_file(out / name, content)
         written.append(str(out / name))
     if as_json:
         echo_json({"week": wk, "files": written, "summary": figures["summary"], "figures": figures})

@@ -19,10 +19,16 @@ def run(ctx: click.Context) -> None:
     raise SystemExit(run_main(config_path(ctx)))
 
 
+def _finite(_ctx: click.Context, _param: click.Parameter, value: float) -> float:
+    if value != value or value in (float("inf"), float("-inf")):  # FloatRange lets nan through
+        raise click.BadParameter("must be a finite number of virtual seconds per real second")
+    return value
+
+
 @click.command("demo")
 @click.option("--state-dir", type=click.Path(file_okay=False), default=None,
               help="Keep the demo's configuration (DIR/responder.toml), database and archive here.")
-@click.option("--speed", type=float, default=4 * 3600.0, show_default=True,
+@click.option("--speed", type=click.FloatRange(0, 1e9), callback=_finite, default=4 * 3600.0, show_default=True,
               help="Virtual seconds per real second (0: as fast as possible).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line that sums the run up.")
 @click.option("--serve", is_flag=True, help="Then leave the operator console running on the demo's state (Ctrl-C stops).")
