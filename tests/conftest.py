@@ -13,10 +13,26 @@ from pathlib import Path
 
 import pytest
 
-from responder.testing import databases
+from responder.testing import corpus, databases
 
 REPO = Path(__file__).resolve().parent.parent
 UTC = dt.timezone.utc
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say once, at the top, whether the corpus tests run (they need the corpus outside the repository)."""
+    why = corpus.problem()
+    if why is None:
+        return f"corpus: {corpus.configured()} (RESPONDER_CORPUS)"
+    return f"!! corpus tests {'will FAIL' if corpus.must_run() else 'are SKIPPED'}: {why}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """Repeat it at the end, where a reader of a passing run looks."""
+    why = corpus.problem()
+    if why is not None:
+        outcome = "FAILED" if corpus.must_run() else "were SKIPPED"
+        terminalreporter.write_line(f"!! corpus tests {outcome}: {why}", yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session")

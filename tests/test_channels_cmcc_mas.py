@@ -16,11 +16,11 @@ import pytest
 from responder.channels.base import ChannelError, OutgoingMessage
 from responder.channels.cmcc_mas import CmccMasChannel, mac, request_body
 
-VEC = json.loads((Path(__file__).resolve().parents[2] / "shared" / "vendors" / "vectors.json").read_text())["cmcc_mas_mac_computed"]
+VEC = json.loads((Path(__file__).resolve().parent / "data" / "vendor_vectors.json").read_text(encoding="utf-8"))["cmcc_mas_mac_computed"]
 
 
 def test_mac_and_body_reproduce_the_vector():
-    """mac and the Base64 body equal vectors.json cmcc_mas_mac_computed exactly."""
+    """mac and the Base64 body equal vendor_vectors.json cmcc_mas_mac_computed exactly."""
     i = VEC["inputs"]
     args = dict(ec_name=i["ecName"], ap_id=i["apId"], secret_key=i["secretKey"], mobiles=i["mobiles"],
                 content=i["content"], sign=i["sign"], add_serial=i["addSerial"])

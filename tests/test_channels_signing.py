@@ -1,4 +1,4 @@
-"""Signing reproduces the vendors' published examples byte for byte (../shared/vendors/vectors.json)."""
+"""Signing reproduces the vendors' published examples byte for byte (tests/data/vendor_vectors.json; sources in tests/data/README.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from responder.channels import aliyun_sign, tencent_sign
 from responder.channels.robot import dingtalk_sign
 
-VECTORS = json.loads((Path(__file__).resolve().parents[2] / "shared" / "vendors" / "vectors.json").read_text())
+VECTORS = json.loads((Path(__file__).resolve().parent / "data" / "vendor_vectors.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("name", ["aliyun_rpc_v1", "aliyun_rpc_v1_ecs_describe_regions",

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from responder.classify import load_default
+from responder.testing import corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("bench_classify", ROOT / "bench" / "classify.py")
@@ -19,16 +20,24 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
 PROBES = ROOT / "bench" / "probes"
-SETS = [  # (set, least precision, least level accuracy): c is held out, so only its recall is held to 1.0
-    (PROBES / "a", 0.9, 0.95), (PROBES / "b", 0.9, 0.95), (PROBES / "c", 0.0, 0.0),
-    (ROOT.parent / "shared" / "corpus" / "dev", 0.9, 0.95),
+SETS = [  # (set, least precision, least level accuracy). Issue 20: precision >= 0.90 on b, c and d, and
+    # level accuracy not below the figure measured before its rules (c 0.864, d 0.765 at b265cd3).
+    (PROBES / "a", 0.9, 0.95), (PROBES / "b", 0.9, 0.95), (PROBES / "c", 0.9, 0.864), (PROBES / "d", 0.9, 0.765),
+    (None, 0.9, 0.95),  # the development corpus, outside the repository: RESPONDER_CORPUS
 ]
 
 
-@pytest.mark.parametrize("root,precision,accuracy", SETS, ids=lambda p: getattr(p, "name", ""))
+def test_every_probe_set_is_checked():
+    """A new probe set under bench/probes joins the no-missed-5-hour-report check."""
+    on_disk = {p.name for p in PROBES.iterdir() if (p / "labels.jsonl").is_file()}
+    assert on_disk == {p.name for p, _, _ in SETS if p is not None and p.parent == PROBES}
+
+
+@pytest.mark.parametrize("root,precision,accuracy", SETS, ids=["a", "b", "c", "d", "dev"])
 def test_no_five_hour_report_is_missed(root, precision, accuracy):
-    if not (root / "labels.jsonl").is_file():
-        pytest.skip(f"{root} not present")
+    """On every probe set and the dev corpus: 5-hour recall 1.00, precision and level accuracy held."""
+    root = root or corpus.corpus_dir()
+    assert (root / "labels.jsonl").is_file(), f"{root} has no labels.jsonl"
     items = bench.load_corpus(root)
     clf = load_default()
     decisions = [clf.classify(r["title"], r["body"]) for r in items]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -13,12 +12,12 @@ from sqlmodel import Session, select
 from responder import engine as eng
 from responder.engine import matching
 from responder.models import Item
+from responder.testing import corpus
 from responder.testing.engine import add_item, make_test_settings
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2022, 7, 18, 2, 0, tzinfo=UTC)
 H = dt.timedelta(hours=1)
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev" / "texts"
 
 # Written for these tests. Two different incidents in one county share the
 # boilerplate of local reporting; the repost rewrites the headline and trims a sentence.
@@ -38,11 +37,14 @@ def test_a_repost_of_the_text_contains_it_and_another_incident_does_not():
     assert matching.text_shingles("村民反映停水三天。") == frozenset()  # too short to judge by text
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="needs ../shared/corpus/dev")
 def test_no_two_reports_of_the_dev_corpus_read_as_one_text():
-    """124 real reports of different events (and a few independent reports of one event) stay apart."""
+    """124 real reports of different events (and a few independent reports of one event) stay apart.
+
+    Needs the development corpus (RESPONDER_CORPUS); skipped loudly without it.
+    """
+    texts = corpus.corpus_dir() / "texts"
     shingles = {p.name: matching.text_shingles(re.sub(r"^.*\n", "", p.read_text(encoding="utf-8"), count=1))
-                for p in sorted(CORPUS.glob("*.txt"))}
+                for p in sorted(texts.glob("*.txt"))}
     assert len(shingles) > 100
     worst = max(matching.text_containment(shingles[a], shingles[b]) for a, b in itertools.combinations(shingles, 2))
     assert 0.2 < worst < matching.SAME_STORY_TEXT

@@ -172,3 +172,54 @@ def test_title_key_ignores_width_punctuation_space_and_repost_prefix() -> None:
     assert title_key("ＡＢＣ１２３") == title_key("abc 123")
     assert content_hash("t", "七都镇停水，居民反映三天没有通知，希望尽快恢复供水。") == \
         content_hash("other", "七都镇停水 居民反映三天没有通知 希望尽快恢复供水")
+
+
+EXPLOSION = {"id": "boom", "title": "某化工厂爆炸致12人死亡", "content_text": "某化工厂发生爆炸，造成12人死亡，多人受伤。",
+             "date_published": "2022-07-15T10:00:00+08:00"}
+
+
+def test_lone_surrogate_is_replaced_and_reported_and_neighbours_kept() -> None:
+    """A lone surrogate (half an emoji from a scraper) in any JSON field becomes U+FFFD, is reported as damage,
+    and the item beside it is kept: every field that is stored or rendered can be encoded as UTF-8 (issue 13)."""
+    bad = {"id": "x\ud83d", "title": "坏标题\ud83d", "content_text": "正文\udc00尾\x07", "url": "https://a.invalid/\ud83d",
+           "tags": ["分类\ud83d"], "date_published": "2022-07-15\ud83d"}
+    doc = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [bad, EXPLOSION]})
+    res = parse_feed(doc.encode(), content_type="application/feed+json", kind="jsonfeed", now=NOW)
+    assert res.status == "damaged" and len(res.items) == 2, res
+    assert "孤立代理字符" in res.reason and res.damage
+    first, boom = res.items
+    assert first.title == "坏标题\ufffd" and first.text == "正文\ufffd尾"
+    assert "孤立代理字符" in first.damage_note and "控制字符" in first.damage_note
+    for it in res.items:
+        for value in (it.guid, it.title, it.text, it.link or "", it.declared_category or "", it.date_note or ""):
+            value.encode("utf-8")  # raises on a surrogate
+    assert boom.title == EXPLOSION["title"] and boom.damage_note is None
+
+
+def test_one_bad_byte_keeps_the_declared_utf8_and_reports_the_damage() -> None:
+    """One invalid byte in a UTF-8 feed no longer turns the whole feed into GB18030 mojibake: the declared
+    encoding is kept, the byte becomes U+FFFD, and the result says so ("damaged", never a silent "ok")."""
+    items = [{"title": "石台县某化工厂爆炸致12人死亡", "guid": "1", "description": "爆炸造成12人死亡。"},
+             {"title": "仁里镇中心小学乱收费", "guid": "2", "description": "坏字节在这里：X。"}]
+    body = rss(items, encoding="utf-8").replace("这里：X".encode(), "这里：".encode() + b"\xff")
+    res = parse_feed(body, content_type="application/rss+xml; charset=utf-8", kind="rss", now=NOW)
+    assert res.encoding == "utf-8", res
+    assert [i.title for i in res.items] == [items[0]["title"], items[1]["title"]]
+    assert res.status == "damaged" and "1 处字节无法按 utf-8 解码" in res.reason
+    assert "\ufffd" in res.items[1].text
+
+
+def test_a_handful_of_stray_bytes_still_reads_as_utf8_but_gbk_declared_utf8_does_not() -> None:
+    """'Almost right' is measured: a few stray bytes among many valid characters keep UTF-8; a GBK feed
+    that claims UTF-8 fails on nearly every character and is read as GB18030 without loss."""
+    long = [{"title": f"第{i}条：县城供水管网改造工程进展顺利", "guid": str(i)} for i in range(20)]
+    body = bytearray(rss(long, encoding="utf-8"))
+    for n in range(5):
+        pos = body.index("供水".encode(), 200 + n * 300)
+        body[pos] = 0xFF
+    res = parse_feed(bytes(body), content_type=None, kind="rss", now=NOW)
+    assert res.encoding == "utf-8" and res.status == "damaged" and len(res.items) == 20
+    assert "5 处字节" in res.reason
+    gbk = rss([{"title": "石台县某化工厂爆炸致12人死亡", "guid": "1"}], encoding="gbk", declare="utf-8")
+    res = parse_feed(gbk, content_type="text/xml; charset=utf-8", kind="rss", now=NOW)
+    assert res.items[0].title == "石台县某化工厂爆炸致12人死亡" and res.status == "ok"

@@ -104,3 +104,27 @@ def test_fit_params_clips_to_the_provider_limit():
 def test_mask_text(raw, masked):
     """Mobile, landline and ID numbers are masked; dates and serials are left alone."""
     assert mask_text(raw) == masked
+
+
+def test_digest_html_escapes_feed_text_from_its_text_partial(renderer):
+    """digest.html includes the text partial _item.txt: the partial is escaped in the HTML mail (issue 13) and
+    stays plain in the text mail, so a feed title's <img>/<script> never lands raw in officials' mail."""
+    ctx = dict(sample_contexts("digest")[0][1])
+    hostile = "{{ 7 * 7 }}<img src=x onerror=alert(2)><script>alert(1)</script>"
+    ctx["items"] = [{"kind": "reminder", "context": {**ctx["items"][0]["context"], "case_title": hostile}}]
+    _subject, text, html = renderer.render_email("digest", ctx)
+    assert "<img" not in html and "<script" not in html.lower()
+    assert "&lt;img src=x onerror=alert(2)&gt;" in html and "&lt;script&gt;" in html
+    assert "<img src=x" in text  # plain text mail shows the title as written, not entity soup
+    assert "{{ 7 * 7 }}" in text and "49" not in text.replace("2022-07", "")
+
+
+def test_check_all_reports_a_template_that_prints_feed_text_raw(tmp_path):
+    """check-config's template check fails an operator template that marks feed text |safe."""
+    import shutil
+
+    shutil.copytree(TEMPLATES, tmp_path / "t")
+    (tmp_path / "t" / "email" / "overdue.html").write_text(
+        '{% extends "email/_layout.html" %}{% block body %}{{ case_title | safe }}{% endblock %}', encoding="utf-8")
+    problems = Renderer.from_dir(tmp_path / "t").check_all()
+    assert any("email/overdue.html" in p and "unescaped" in p for p in problems), problems

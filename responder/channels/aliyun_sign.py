@@ -2,7 +2,7 @@
 
 Pure functions: they take every input (including timestamp and nonce) so that
 the vendors' published examples can be reproduced byte for byte
-(../shared/vendors/vectors.json: ``aliyun_rpc_v1``, ``aliyun_acs3``).
+(tests/data/vendor_vectors.json: ``aliyun_rpc_v1``, ``aliyun_acs3``).
 
 Sources: Dysmsapi "HTTP协议及签名" (help.aliyun.com/document_detail/56189) for v1;
 "V3版本请求体&签名机制" (help.aliyun.com/zh/sdk/product-overview/v3-request-structure-and-signature)

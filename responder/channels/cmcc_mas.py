@@ -1,7 +1,7 @@
 """China Mobile 云MAS (移动云MAS) HTTP SMS, the "norsubmit" interface: plain text, Base64 JSON body.
 
 No official public specification could be found; the field set and the ``mac`` rule are
-the ones every integration copies (vendors/protocols.md §3, vectors.json
+the ones every integration copies (vendors/protocols.md §3, tests/data/vendor_vectors.json
 ``cmcc_mas_mac_computed``): ``mac = md5(ecName + apId + secretKey + mobiles + content +
 sign + addSerial)`` as lower-case hex, the request JSON Base64-encoded and POSTed as the
 raw body, success when ``rspcod == "success"`` and ``success`` is true. The secret key

@@ -2,7 +2,7 @@
 
 Source: "签名方法 v3" (cloud.tencent.com/document/api/382/52072). Every input is a
 parameter so that the three published revisions of the worked example
-reproduce exactly (vectors.json ``tencent_tc3``). The payload is hashed as the
+reproduce exactly (tests/data/vendor_vectors.json ``tencent_tc3``). The payload is hashed as the
 exact bytes sent: build the body once, hash it, send it with ``content=``.
 """
 

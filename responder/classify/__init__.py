@@ -17,14 +17,14 @@ I/O after construction.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from responder.data import DataError, load_domains
 
 from .extract import Facts, extract
 from .grade import BY_RANK, LEVEL_NAMES, RANK, Hit, Thresholds, fmt_value, grade, load_thresholds, reason_for
-from .numerals import INF, normalise
+from .numerals import INF, Quantity, normalise
 from .route import DomainMatcher, Kind, Routing, Segmenter, detect_kind, is_outside, load_routing, routing_words
 
 __all__ = ["Decision", "Classifier", "ClassifyError", "load_default", "parse_level", "LEVEL_NAMES", "DataError"]
@@ -44,9 +44,47 @@ _LEVEL_WORDS = {
 }
 
 
+RUMOUR_RE = re.compile(r"网传|网曝|网帖称|传言|谣传|网上流传|网民称|网友称|有消息称|据传")
 BURIED_RE = re.compile(r"被(?:掩)?埋")
 DEBUNK_RE = re.compile(r"(?:系|属|为|是)(?:谣言|不实信息|不实|虚假信息|编造)|纯属谣言|辟谣|并未发生|网络谣言")
-RESCUED_RE = re.compile(r"救出|获救|脱险|脱困|解救|营救出|全部救|(?:疏散|成功|已|先后)[、和及]?营救")
+RESCUED_RE = re.compile(r"救出|获救|脱险|脱困|解救|营救出|全部救|(?:疏散|成功|已|先后)[、和及]?营救|被救|救下|救援出|"
+                        r"安全转移|转移(?:至|到)安全|安全撤离|撤离(?:至|到)安全|安全疏散|已疏散|已撤离|全部撤离|均已撤离|"
+                        r"安全撤出|全部撤出|均已撤出|平安|安然无恙")
+"""Evacuated, moved-to-safety and rescued people are not trapped (issue 20): rules §4.1 lists 被困 with
+the missing because each may die; a person already out of danger cannot raise the toll."""
+ALL_RESCUED_RE = re.compile(r"全部|全员|均|所有|悉数|都|无一")
+STILL_TRAPPED_RE = re.compile(r"仍(?:被困|在井下|未|有)|尚(?:未|有)|正在(?:全力)?(?:救援|搜救|营救|施救)|救援(?:工作)?正在|生死不明|下落不明")
+
+# A statement that nobody was killed or hurt (issue 20). Only a definitive one closes the open toll
+# (trapped, missing, 伤亡N人): "暂无人员伤亡报告" speaks of what is known so far and closes nothing.
+NO_CASUALTY_RE = re.compile(
+    r"(?<![其另余])(?:无|未|没有|并无|未发生|未出现|不存在)(?:造成|导致|发生)?(?:任何)?(?:人员)?(?:伤亡|死伤|死亡)(?!报告|情况报告)"
+    r"|(?<![其另余])无人(?:员)?(?:伤亡|死亡|遇难|受伤|被困)|无一(?:人)?伤亡|人员(?:均|全部|都)(?:安全|平安|无恙)")
+TENTATIVE_RE = re.compile(r"暂|尚|目前|初步|截至|报告|据了解")
+
+# Felt far away (issue 20): the quake plan's 初判 grades the epicentre's area; a report that a distant
+# or offshore quake was felt here is graded by what happened where it was felt.
+QUAKE_ELSEWHERE_RE = re.compile(r"(?:邻省|外省|邻国|邻县|邻市|相邻|周边(?:省|市|县)|境外|(?:距|离)(?:我|本|该)?(?:市|县|区|镇|城区)[^，。；]{0,8}(?:公里|千米))"
+                                r"[^。；]{0,20}?(?:\d(?:\.\d)?级|地震)")
+QUAKE_OFFSHORE_RE = re.compile(r"(?:海域|近海|远海|海上|海底)[^，。；]{0,12}?(?:\d(?:\.\d)?级|地震)")
+FELT_RE = re.compile(r"震感|有感|感觉到|感到|晃动|摇晃|波及")
+LOCAL_DAMAGE_RE = re.compile(r"倒塌|垮塌|坍塌|损毁|毁坏|受损|损坏|开裂|裂缝|掉落|伤亡|死亡|遇难|受伤|被困|失踪")
+LOCAL_NONE_RE = re.compile(r"(?:无|未|没有|暂无|尚无|未收到|未接到|未发现|未见)(?:造成)?(?:任何)?(?:人员伤亡|伤亡|灾情|损失|房屋(?:倒塌|损坏|受损)|"
+                           r"财产损失|险情|损坏|破坏)")
+_NEG_IN_CLAUSE = re.compile(r"(?:无|未|没有|暂无|尚无|并无)(?!限)")
+_NEG_BEFORE = re.compile(r"(?:无|未|没有|暂无|尚无|未发现|未见|不|未收到|未接到)(?:造成|导致)?(?:人员|房屋|任何)?$")
+
+# The environmental plan's qualitative rows (国办函〔2014〕119号 附件1; rules.md §2.3.8): pollution that
+# interrupts the water intake of a centralised drinking source is 特别重大 for a 设区的市, 重大 for a
+# 县级城市, 较大 for a 乡镇 (the last UNVERIFIED in rules.md).
+INTAKE_CUT_RE = re.compile(r"(?:取水|供水|水源地?|水厂|自来水)[^。；，]{0,8}?(?:中断|暂停|停止|受阻|停运)|(?:停止|暂停|中断)[^。；，]{0,4}取水")
+INTAKE_SCALE = (("I", re.compile(r"设区的市|地级市")), ("II", re.compile(r"县城|县级|城关|县自来水|全县|城区|市区")),
+                ("III", re.compile(r"乡镇|镇区|镇自来水|集镇")))
+
+# The environmental plan (国办函〔2014〕119号) grades evacuations caused by a release of pollutants;
+# a crowd leaving a smoky mall is not a 突发环境事件.
+POLLUTANT_RE = re.compile(r"泄漏|泄露|毒气|有毒|有害|污染|化学品|危化|化工|氯气|氨|硫化氢|苯|光气|氰|农药|油品|燃油|柴油|汽油|"
+                          r"尾矿|废水|废气|排放|扩散|刺激性气味")
 
 
 class ClassifyError(ValueError):
@@ -74,6 +112,10 @@ class Decision:
     needs_review: bool
     reasons: tuple[str, ...]
     facts: dict = field(default_factory=dict)
+    doubts: tuple[str, ...] = ()
+    """For a 5-hour clock the stated facts do not reach: the unknown or contradictory facts that drove it."""
+    set_aside: tuple[str, ...] = ()
+    """Numbers read and deliberately not graded (evacuated, background, felt far away), with why."""
 
     def to_json(self, id=None) -> dict:
         """Exactly the ``--jsonl`` fields other tools read."""
@@ -122,7 +164,7 @@ class Classifier:
         facts = extract(full)
 
         if kind is None:
-            casualties = (any(facts.get(m) for m in ("deaths", "missing", "serious_injuries", "casualties"))
+            casualties = (any(facts.get(m) for m in ("deaths", "missing", "serious_injuries", "casualties", "trapped"))
                           or bool(facts.unnumbered & {"deaths", "missing"}))  # 女孩不幸身亡: a death, no count
             if not (markers or declared or casualties or self._escalates(full)):
                 return self._ordinary(ntitle, head, reasons, review)
@@ -132,22 +174,33 @@ class Classifier:
         decision = self._emergency(kind, kind_words, facts, markers, declared, full, ntitle, head, reasons, review)
         debunk = DEBUNK_RE.search(ntitle) or DEBUNK_RE.search(head)
         if debunk and not markers and not declared:
-            return self._debunked(decision, debunk.group(0), ntitle, head)
+            major = (decision.level in ("I", "II") and "如不实" not in full) or self._escalates(full) or facts.vague_casualties
+            return self._debunked(decision, debunk.group(0), ntitle, head, bool(major))
+        rumour = RUMOUR_RE.search(ntitle) or RUMOUR_RE.search(head)
+        if rumour and decision.clock == "5h" and not markers and not declared:
+            # The figures may be the rumour's, not the facts: the stricter clock stays, a person checks.
+            ask = f"文中称“{rumour.group(0)}”，分级所依据的数字可能来自传言而非核实的事实，请核实"
+            return replace(decision, needs_review=True, reasons=(*decision.reasons, f"需人工确认：{ask}"),
+                           doubts=(*decision.doubts, f"数字可能来自传言（“{rumour.group(0)}”），未经核实（谣言规则）"))
         return decision
 
-    def _debunked(self, rumoured: Decision, phrase: str, title: str, head: str) -> Decision:
+    def _debunked(self, rumoured: Decision, phrase: str, title: str, head: str, major: bool) -> Decision:
         """An item saying the story is false (辟谣): no emergency, but a rumour is still opinion to answer
-        within 48 hours. When the rumoured event would have been major, the stricter clock runs until a
-        person confirms the debunk (when in doubt, the 5-hour obligation is the one not to miss)."""
+        within 48 hours. When the rumour itself states a major event (二十多人死亡, an escalating type
+        such as 溃坝), the stricter clock runs until a person confirms the debunk: the claim and the denial
+        contradict on the fact that decides the level (when in doubt, the 5-hour obligation is the one not
+        to miss). A rumour that states no major toll (多人受伤) is not held at 5 hours only because its
+        vague count has no upper bound (issue 20)."""
         d = self._ordinary(title, head, [], [])
         routing = [r for r in d.reasons if r.startswith(("公开领域", "未匹配到公开领域"))]
         facts = {**rumoured.facts, "debunked": phrase}
-        if rumoured.clock == "5h":
+        if rumoured.clock == "5h" and major:
             reasons = (f"文中称相关说法“{phrase}”，但传言所称事件可能达到{rumoured.level_name or '重大'}："
                        "确认辟谣属实前按5小时时限处理", *routing, CLOCK_5H,
                        "需人工确认：请核实辟谣属实，再降为一般舆情（responder reclassify CASE none）")
+            doubts = (f"传言所称事件达到{rumoured.level_name or '重大'}，与“{phrase}”的说法矛盾，辟谣尚未经人工确认（谣言规则）",)
             return Decision(None, None, rumoured.category, d.domain, d.department, d.co_departments, "5h", True,
-                            reasons, facts)
+                            reasons, facts, doubts)
         reasons = (f"文中称相关说法“{phrase}”，按一般舆情（澄清、辟谣）处理，不定应急等级", *routing, CLOCK_48H)
         return Decision(None, None, None, d.domain, d.department, d.co_departments, "48h", False, reasons, facts)
 
@@ -206,10 +259,33 @@ class Classifier:
                    reasons: list[str], review: list[str]) -> Decision:
         std = self.thresholds.standards[kind.standard]
         metrics = self.thresholds.metrics
-        stated, possible, shown = self._values(std, facts, full)
+        doubts: list[str] = []
+        set_aside = list(facts.set_aside)
+        for m in facts.background:
+            set_aside.append(f"“{m.evidence}”是背景统计（往年、今年以来或累计数字），不是本次事件的伤亡")
+        closure = _closure(facts, full)
+        if closure is not None:
+            # A definitive 无人员伤亡 closes the toll read before it: vague counts (多人死亡) and open ones
+            # (被困, 失踪: see _open_trapped, _open_missing). Exact earlier counts contradict it and stay.
+            toll = ("deaths", "missing", "serious_injuries", "casualties", "trapped")
+            vague = [m for m in facts.mentions if m.metric in toll and m.quantity.vague and 0 <= m.pos < closure[0]]
+            if vague:
+                facts.mentions = [m for m in facts.mentions if m not in vague]
+                set_aside.extend(f"“{m.evidence}”：文中随后称“{closure[1]}”，不计入" for m in vague)
+            early = [m for m in facts.mentions if m.metric in ("deaths", "serious_injuries") and 0 <= m.pos < closure[0]]
+            if early:
+                review.append(f"文中先称“{early[0].evidence}”，后称“{closure[1]}”，前后矛盾，请核实伤亡人数")
+                doubts.append(f"伤亡表述前后矛盾（“{early[0].evidence}”与“{closure[1]}”），按较重的表述计")
+        felt = _felt_elsewhere(kind, std, facts, full)
+        stated, possible, shown = self._values(std, facts, full, closure, felt, set_aside)
+        if kind.id == "food_poisoning":
+            self._cases_seen(facts, stated, possible, shown, reasons)
 
         settled = std.strict_stated_when.search(full) if std.strict_stated_when else None
         ruled_out = std.strict_ignored_when.search(full) if std.strict_ignored_when and not settled else None
+        ruled_phrase = ruled_out.group(0) if ruled_out else None
+        if felt is not None and felt[0] != "damage":
+            settled, ruled_out, ruled_phrase = None, True, felt[1]
         stated_hits = grade(std, stated, strict=bool(settled))
         possible_hits = grade(std, possible, strict=not ruled_out)
         fact_rank = RANK[stated_hits[0].rule.level] if stated_hits else 0
@@ -221,10 +297,18 @@ class Classifier:
         if settled:
             reasons.append(f"文中称“{settled.group(0)}”，按该条件下的标准定级")
         elif ruled_out and grade(std, possible, strict=True) != possible_hits:
-            reasons.append(f"文中称“{ruled_out.group(0)}”，不按人口密集地区的标准作保守判断")
+            reasons.append(f"文中称“{ruled_phrase}”，不按人口密集地区的标准作保守判断")
         for metric, as_metric, cite in std.count_as:
             if metric in stated:
                 reasons.append(f"{metrics[metric][0]}{shown.get(metric, '')}计入{metrics[as_metric][0]}（{cite}）")
+        intake = _intake_cut(full) if kind.standard == "env_2014" else None
+        if intake is not None:
+            reasons.append(f"文中称“{intake[1]}”：因污染造成{intake[2]}集中式饮用水水源地取水中断"
+                           f"（{std.name}，{LEVEL_NAMES[intake[0]]}）")
+            fact_rank = max(fact_rank, RANK[intake[0]])
+            if intake[3]:
+                possible_rank = max(possible_rank, RANK["II"])
+                doubts.append("取水中断的供水范围（乡镇还是县级城市）未说明，按县级城市计")
         rank = fact_rank
         for hit in _top_per_metric(stated_hits, fact_rank):
             reasons.append(reason_for(hit, metrics, shown))
@@ -243,29 +327,47 @@ class Classifier:
 
         # Conservative reading: what the open facts could reach.
         strict_rank = possible_rank
+        missing = _open_missing(facts, full, closure)
+        trapped, _why = _open_trapped(facts, full, closure)
         if strict_rank > rank:
             for hit in _top_per_metric(possible_hits, strict_rank):
                 if hit not in stated_hits:
                     reasons.append("保守判断：" + reason_for(hit, metrics))
-        missing = _open_missing(facts, full)
+                    if hit.rule.strict:
+                        doubts.append("震中人口密度未知，按人口密集地区的初判标准计（《国家地震应急预案》）")
+                    elif hit.rule.metric in ("deaths", "deaths_incl_missing") and (missing is not None or trapped is not None):
+                        pass  # the missing / trapped doubt below says it
+                    else:
+                        doubts.append(f"{metrics[hit.rule.metric][0]}为约数或不确定表述，按可能的上限"
+                                      f"{fmt_value(hit.value)}{metrics[hit.rule.metric][1]}计")
         if missing is not None and not std.deaths_include_missing:
             reasons.append(f"失踪{_qty(missing)}人，5小时判断中计入死亡（保守口径）")
-        trapped = facts.get("trapped")
-        if trapped is not None and not RESCUED_RE.search(full):
+        if missing is not None and possible_rank > rank:
+            doubts.append(f"失踪{_qty(missing)}人下落未知，按可能死亡计")
+        if trapped is not None:
             reasons.append(f"被困{_qty(trapped)}人，5小时判断中按可能死亡计入（保守口径）")
-        env_rank = self._evacuation_rank(kind, std, possible, metrics, reasons)
+            if possible_rank > rank:
+                doubts.append(f"被困{_qty(trapped)}人未见获救，按可能死亡计")
+        if felt is not None and felt[0] == "silent" and possible_rank > rank:
+            doubts.append(f"震中在外地或海域（“{felt[1]}”），本地灾情未说明，按该震级在人口较密集地区的初判计")
+        env_rank = self._evacuation_rank(kind, std, possible, metrics, reasons, full, set_aside)
         if env_rank > strict_rank:
             strict_rank = env_rank
+            doubts.append("疏散转移人数达到《国家突发环境事件应急预案》的重大标准，污染范围未知")
         esc = self._escalates(full)
         if esc and strict_rank < FIVE_HOUR_RANK:
             reasons.append(f"“{esc}”属易升级事件，先按重大以上处理")
+            doubts.append(f"“{esc}”属易升级事件，后果未知")
             strict_rank = FIVE_HOUR_RANK
         if facts.vague_casualties and strict_rank < FIVE_HOUR_RANK:
+            doubts.append(f"文中称“{facts.vague_casualties}”，伤亡人数未知")
             strict_rank = FIVE_HOUR_RANK
         if (facts.unnumbered & {"missing"} and facts.get("missing") is None and facts.get("deaths") is None
-                and strict_rank < FIVE_HOUR_RANK and BURIED_RE.search(full) and not RESCUED_RE.search(full)):
+                and strict_rank < FIVE_HOUR_RANK and BURIED_RE.search(full) and not RESCUED_RE.search(full)
+                and closure is None):
             # Homes or people buried in unknown numbers (a landslide, a collapse): the toll is open.
             reasons.append("被埋人数不详，死亡人数可能达到重大，保守按5小时处理")
+            doubts.append("被埋人数未知，按可能达到重大计")
             strict_rank = FIVE_HOUR_RANK
         five = max(rank, strict_rank) >= FIVE_HOUR_RANK
         if five and rank < FIVE_HOUR_RANK:
@@ -304,10 +406,26 @@ class Classifier:
         fj["standard"] = std.id
         if place:
             fj["outside"] = place
+        if set_aside:
+            fj["set_aside"] = list(set_aside)
         return Decision(level, LEVEL_NAMES[level], kind.category, domain, department, tuple(co),
-                        "5h" if five else "48h", bool(review), tuple(reasons), fj)
+                        "5h" if five else "48h", bool(review), tuple(reasons), fj,
+                        tuple(dict.fromkeys(d for d in doubts if five and (rank < FIVE_HOUR_RANK or "矛盾" in d))),
+                        tuple(set_aside))
 
-    def _evacuation_rank(self, kind: Kind, std, possible: dict, metrics: dict, reasons: list[str]) -> int:
+    def _cases_seen(self, facts: Facts, stated: dict, possible: dict, shown: dict, reasons: list[str]) -> None:
+        """In a suspected food poisoning the people who sought care (就诊, 住院) with symptoms are the cases the
+        plan counts (中毒人数 is 发病人数); a report often gives only that figure. Without it a background
+        total (今年以来…累计中毒146人) was what graded such reports, by accident."""
+        q = facts.get("hospitalized")
+        if q is None or q.low <= stated.get("poisoned", 0):
+            return
+        stated["poisoned"], possible["poisoned"] = q.low, max(q.high, possible.get("poisoned", 0))
+        shown["poisoned"] = _qty(q) + "人"
+        reasons.append(f"就诊/住院{_qty(q)}人按中毒（发病）人数计（食物中毒以发病人数分级）")
+
+    def _evacuation_rank(self, kind: Kind, std, possible: dict, metrics: dict, reasons: list[str],
+                         text: str = "", set_aside: list[str] | None = None) -> int:
         """A mass evacuation graded by the environmental plan when the event's own standard has no
         evacuation criterion: a leak or explosion that moves ten thousand people may be a 重大
         突发环境事件 (国办函〔2014〕119号), whatever the accident table says. Only for accidents
@@ -316,30 +434,46 @@ class Classifier:
         if (env is None or std is env or kind.category != "事故灾难" or "evacuated" not in possible
                 or any(r.metric == "evacuated" for r in std.rules)):
             return 0
+        if not POLLUTANT_RE.search(text):
+            if set_aside is not None:
+                set_aside.append(f"疏散转移{fmt_value(possible['evacuated'])}人是避险措施，文中未提到污染物泄漏或扩散，"
+                                 "不按突发环境事件的疏散标准分级，也不计为伤亡或被困")
+            return 0
         hits = grade(env, {"evacuated": possible["evacuated"]}, strict=True)
         if not hits:
             return 0
         reasons.append("保守判断：" + reason_for(hits[0], metrics))
         return RANK[hits[0].rule.level]
 
-    def _values(self, std, facts: Facts, text: str) -> tuple[dict, dict, dict]:
+    def _values(self, std, facts: Facts, text: str, closure=None, felt=None,
+                set_aside: list[str] | None = None) -> tuple[dict, dict, dict]:
         """Stated (low bounds) and possible (high bounds, missing counted as dead) values."""
+        set_aside = [] if set_aside is None else set_aside
         stated: dict[str, float] = {}
         possible: dict[str, float] = {}
         shown: dict[str, str] = {}
         for metric in ("deaths", "missing", "serious_injuries", "injuries", "poisoned", "evacuated",
                        "affected", "participants", "economic_loss", "blocked_hours"):
-            q = _open_missing(facts, text) if metric == "missing" else facts.get(metric)
+            q = _open_missing(facts, text, closure) if metric == "missing" else facts.get(metric)
             if q is None:
                 continue
             stated[metric], possible[metric] = q.low, q.high
             unit = self.thresholds.metrics.get(metric, ("", ""))[1]
             shown[metric] = _qty(q) + unit
         cas = facts.get("casualties")
+        if cas is not None and closure is not None and all(
+                0 <= m.pos < closure[0] for m in facts.mentions if m.metric == "casualties"):
+            cas = None  # 伤亡N人 … then 无人员伤亡: the later, definitive statement closes it
         if cas is not None and "deaths" not in stated:
             possible["deaths"] = cas.high  # 伤亡N人: every one could be a death
         if facts.magnitude is not None:
-            stated["magnitude"] = possible["magnitude"] = facts.magnitude
+            if felt is not None and felt[0] == "none":
+                set_aside.append(f"震级{fmt_value(facts.magnitude)}级是外地或海域震中的震级（“{felt[1]}”），"
+                                 "本地仅有震感、无灾情，按本地实际影响定级")
+            elif felt is not None and felt[0] == "silent":
+                possible["magnitude"] = facts.magnitude  # the epicentre is elsewhere: a possibility, not a stated fact
+            else:
+                stated["magnitude"] = possible["magnitude"] = facts.magnitude
         for metric, as_metric, _cite in std.count_as:
             # 493号: 重伤（包括急性工业中毒）— the poisoned are graded with the seriously injured.
             for values in (stated, possible):
@@ -347,11 +481,13 @@ class Classifier:
                     values[as_metric] = max(values.get(as_metric, 0), values[metric])
         d_lo, d_hi = stated.get("deaths", 0), possible.get("deaths", 0)
         m_lo, m_hi = stated.get("missing", 0), possible.get("missing", 0)
-        trapped = facts.get("trapped")
-        if trapped is not None and not RESCUED_RE.search(text):
+        trapped, why = _open_trapped(facts, text, closure)
+        if trapped is not None:
             # 被困 is listed with the missing (rules §4.1): until rescued, each may raise the toll.
             m_hi += trapped.high
             possible["missing"] = m_hi
+        elif why:
+            set_aside.append(why)
         if std.deaths_include_missing and (d_lo or m_lo):
             stated["deaths_incl_missing"] = d_lo + m_lo
         if d_hi or m_hi:
@@ -362,16 +498,114 @@ class Classifier:
         return stated, possible, shown
 
 
-def _open_missing(facts: Facts, text: str):
+def _open_missing(facts: Facts, text: str, closure=None):
     """Missing people who may still raise the toll. People only *buried* (被埋压) are closed, like
-    the trapped, when the report says they were rescued (被埋压人员全部被救出); 失踪/失联 are not."""
+    the trapped, when the report says they were rescued (被埋压人员全部被救出); 失踪/失联 are not,
+    unless a later, definitive statement says nobody was hurt (issue 20)."""
     q = facts.get("missing")
     if q is None:
         return None
     ms = [m for m in facts.mentions if m.metric == "missing"]
     if all(BURIED_RE.search(m.evidence) for m in ms) and RESCUED_RE.search(text):
         return None
+    if closure is not None and all(0 <= m.pos < closure[0] for m in ms) and not STILL_TRAPPED_RE.search(text):
+        return None
     return q
+
+
+def _intake_cut(text: str):
+    """(level, phrase, scale, scale unknown) when pollution cut a drinking-water intake, else None."""
+    m = INTAKE_CUT_RE.search(text)
+    if m is None:
+        return None
+    for level, rx in INTAKE_SCALE:
+        if rx.search(text):
+            return level, m.group(0), {"I": "设区的市", "II": "县级城市", "III": "乡镇"}[level], False
+    return "III", m.group(0), "乡镇（范围未说明）", True
+
+
+def _closure(facts: Facts, text: str) -> tuple[int, str] | None:
+    """Where the text states definitively that nobody was killed or hurt (无人员伤亡, 未造成人员伤亡):
+    the toll read before that point is closed; a count after it (a later sentence) reopens it."""
+    found = None
+    for m in NO_CASUALTY_RE.finditer(text):
+        start = max(text.rfind(c, 0, m.start()) for c in "，,。；;！!？?\n") + 1
+        if TENTATIVE_RE.search(text[start:m.end() + 2]):
+            continue
+        found = (m.start(), m.group(0))
+    return found
+
+
+def _open_trapped(facts: Facts, text: str, closure=None):
+    """Trapped people who may still die, and why the others are closed (rules §4.1 lists 被困 with the
+    missing). Rescued, evacuated or moved to safety closes them; a partial rescue (已救出3人) only
+    lowers the count; a definitive 无人员伤亡 after the count closes it."""
+    ms = [m for m in facts.mentions if m.metric == "trapped"]
+    if not ms:
+        return None, None
+    q = facts.get("trapped")
+    still = STILL_TRAPPED_RE.search(text)
+    if closure is not None and not still and all(0 <= m.pos < closure[0] for m in ms):
+        return None, f"被困{_qty(q)}人：文中随后称“{closure[1]}”，不按可能死亡计"
+    rescued = 0.0
+    for r in RESCUED_RE.finditer(text):
+        a = max(text.rfind(c, 0, r.start()) for c in "，,。；;！!？?\n") + 1
+        b = min([i for i in (text.find(c, r.end()) for c in "，,。；;！!？?\n") if i >= 0] or [len(text)])
+        clause = text[a:b]
+        counts = [x for x in (_person_count(clause)) if x > 0]
+        if ALL_RESCUED_RE.search(clause) or not counts:
+            if still:
+                continue
+            return None, f"被困{_qty(q)}人：文中称“{r.group(0)}”，已脱离危险，不按可能死亡计"
+        rescued += sum(counts)
+    if rescued:
+        if rescued >= q.low and not still:
+            return None, f"被困{_qty(q)}人已获救{fmt_value(rescued)}人，不按可能死亡计"
+        return Quantity(max(q.low - rescued, 0), max(q.high - rescued, 0), open=q.open, vague=q.vague), None
+    return q, None
+
+
+def _person_count(clause: str) -> list[float]:
+    from .extract import PERSON_RE, _quantity
+    out = []
+    for m in PERSON_RE.finditer(clause):
+        q = _quantity(m.group("q") or m.group("q2"), m.group("post") if m.group("q") else None)
+        if q is not None:
+            out.append(q.high)
+    return out
+
+
+def _affirmed(rx: re.Pattern, text: str) -> str | None:
+    """The first match of ``rx`` that is not negated (无房屋倒塌 is no collapse)."""
+    for m in rx.finditer(text):
+        start = max(text.rfind(c, 0, m.start()) for c in "，,。；;！!？?\n") + 1
+        # The negation covers a coordinated list: 未发现人员伤亡和房屋倒塌.
+        if not _NEG_BEFORE.search(text[max(0, m.start() - 8):m.start()]) and not _NEG_IN_CLAUSE.search(text[start:m.start()]):
+            return m.group(0)
+    return None
+
+
+def _felt_elsewhere(kind: Kind, std, facts: Facts, text: str):
+    """A quake whose epicentre is elsewhere (邻省…发生5.7级地震) or offshore (海域), reported where it was
+    felt: ("none", phrase) when no damage is reported here, ("damage", phrase) when some is (the
+    magnitude then counts as before), ("silent", phrase) when the text does not say. The quake plan
+    (2012) grades the epicentre's area by magnitude and population; this county answers for what
+    happened here (issue 20)."""
+    if kind.id != "earthquake" or facts.magnitude is None or "交界" in text:
+        return None
+    m = QUAKE_OFFSHORE_RE.search(text)
+    if m is None:
+        m = QUAKE_ELSEWHERE_RE.search(text)
+        if m is None or not FELT_RE.search(text):
+            return None
+    phrase = m.group(0)
+    if any(facts.get(x) for x in ("deaths", "missing", "serious_injuries", "injuries", "trapped", "casualties")):
+        return ("damage", phrase)
+    if _affirmed(LOCAL_DAMAGE_RE, text):
+        return ("damage", phrase)
+    if LOCAL_NONE_RE.search(text):
+        return ("none", phrase)
+    return ("silent", phrase)
 
 
 def _qty(q) -> str:

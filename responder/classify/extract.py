@@ -49,7 +49,7 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "missing": ("失踪", "失联", "下落不明", "生死未卜", "被掩埋", "被埋", "去向不明"),
     "serious_injuries": ("重伤", "危重", "病危", "伤势严重", "伤势较重", "伤情严重", "生命垂危", "重症", "伤重"),
     "deaths": ("死亡", "遇难", "罹难", "身亡", "丧生", "殒命", "丧命", "毙命", "遇害", "溺亡", "离世", "去世",
-               "死者", "遇难者", "罹难者", "烧死", "熏死", "砸死", "压死", "撞死", "淹死", "炸死", "闷死",
+               "死者", "遇难者", "罹难者", "牺牲", "烧死", "熏死", "砸死", "压死", "撞死", "淹死", "炸死", "闷死",
                "砍死", "杀死", "摔死", "致死", "被杀", "遗体", "尸体"),
     "injuries": ("受伤", "负伤", "伤者", "伤员", "轻伤", "轻微伤", "擦伤", "伤病员"),
     "poisoned": ("中毒", "发病", "不适", "症状", "病例", "患者"),
@@ -62,7 +62,9 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
 _SINGLE = {"死": "deaths", "亡": "deaths", "伤": "injuries"}
 _WORD_METRIC = {w: m for m, ws in _KEYWORDS.items() for w in ws}
 _ALL_WORDS = sorted(_WORD_METRIC, key=len, reverse=True) + list(_SINGLE)
-KEYWORD_RE = re.compile("|".join(map(re.escape, _ALL_WORDS)))
+KEYWORD_RE = re.compile("|".join(re.escape(w) + ("(?![亡伤者])" if w.endswith("死") and len(w) > 1 else "")
+                                  for w in _ALL_WORDS))
+"""炸死 must not swallow the 死 of 爆炸死亡30人 (the count then bound to nothing)."""
 NEGATION_RE = re.compile(r"(?:无|未|没有|暂无|尚无|未见|并无|不会)(?:造成)?(?:人员)?$")
 
 VAGUE_CASUALTY_RE = re.compile(r"伤亡惨重|死伤惨重|大量人员伤亡|重大人员伤亡|死伤无数|死伤枕藉")
@@ -78,6 +80,8 @@ class Mention:
     metric: str
     quantity: Quantity
     evidence: str
+    pos: int = -1
+    """Offset of the clause in the text: lets a later sentence close (无人员伤亡) or reopen the toll."""
 
 
 @dataclass
@@ -88,6 +92,10 @@ class Facts:
     unnumbered: set[str] = field(default_factory=set)
     """Metrics named without a count (部分学生被掩埋): noted, not graded."""
     vague_casualties: str = ""
+    background: list[Mention] = field(default_factory=list)
+    """Figures in background sentences (今年以来全市…死亡7人, 去年…): not this event's, not graded."""
+    set_aside: list[str] = field(default_factory=list)
+    """Numbers read but deliberately not graded (a building's population, a felt-like comparison)."""
 
     def get(self, metric: str) -> Quantity | None:
         """Largest figure for a metric; exact counts supersede wordings without digits."""
@@ -126,13 +134,39 @@ def _quantity(raw: str, post: str | None = None) -> Quantity | None:
         return None
 
 
+# Background figures (issue 20): year-to-date, last-year and cumulative statistics describe other
+# events. Counting them as this event's toll over-grades it (493号 grades one accident, not a year).
+BACKGROUND_RE = re.compile(
+    r"(?:今年以来|今年(?=[^，。；]{0,6}(?:全|共|累计|已发生|已有))|年初以来|去年|前年|上半年|下半年|全年|往年|历年|"
+    r"近(?:[一二三四五六七八九十两\d]+|几|数)年|同比|曾发生|曾经发生|发生过|以往|此前[^，。；]{0,12}发生|"
+    r"(?:全市|全县|全省|全国|全区|辖区|本市|本县)[^，。；]{0,10}累计|累计[^，。；]{0,6}(?:全市|全县|全省|全国)|"
+    r"(?:共|累计|先后)发生[^，。；]{0,16}?(?:\d+|[一二三四五六七八九十两]+)起)"
+    r"(?![^，。；]{0,2}(?:最|首))")
+THIS_EVENT_RE = re.compile(r"此次|本次|这次|这起|该起|此起|目前|现场")
+_SENTENCE_RE = re.compile(r"[^。；;！!？?\n\r]+")
+_CLAUSE_RE = re.compile(r"[^，,。；;！!？?\n\r]+")
+_SEGMENT_SPLIT = re.compile(r"(?<=[^\d\s])\s+(?=[^\d\s])")
+"""Headlines separate their parts with spaces: 起火致3人死亡 今年以来全市火灾已致12人死亡."""
+
+
 def extract(text: str) -> Facts:
     """Facts from already-normalised text (see :func:`responder.classify.numerals.normalise`)."""
     facts = Facts()
-    for clause in CLAUSE_SPLIT.split(text):
-        if clause:
-            _clause(clause, facts)
-    _money(text, facts)
+    any_background = BACKGROUND_RE.search(text) is not None  # most reports have none: skip the scoping
+    for sm in _SENTENCE_RE.finditer(text):
+        background = False
+        base = sm.start()
+        for cm in _CLAUSE_RE.finditer(sm.group(0)):
+            clause = cm.group(0)
+            pos = base + cm.start()
+            for seg, off in (_segments(clause) if any_background else ((clause, 0),)):
+                if any_background:
+                    if BACKGROUND_RE.search(seg):
+                        background = True
+                    elif background and THIS_EVENT_RE.search(seg):
+                        background = False
+                _clause(seg, facts, pos + off, background)
+                _money(seg, facts, background)
     _magnitude(text, facts)
     _blockade(text, facts)
     m = VAGUE_CASUALTY_RE.search(text)
@@ -141,10 +175,30 @@ def extract(text: str) -> Facts:
     return facts
 
 
-def _clause(clause: str, facts: Facts) -> None:
+def _segments(clause: str) -> list[tuple[str, int]]:
+    """The clause, split at a headline space only where a background cue starts a new part."""
+    if not BACKGROUND_RE.search(clause):
+        return [(clause, 0)]
+    out, start = [], 0
+    for m in _SEGMENT_SPLIT.finditer(clause):
+        out.append((clause[start:m.start()], start))
+        start = m.end()
+    out.append((clause[start:], start))
+    return [(seg, off) for seg, off in out if seg]
+
+
+POPULATION_RE = re.compile(r"(?:住有|居住(?:着|有)?|共有|共住|容纳|常住|入住|在校|在读|就读|在岗|户籍|人口|座位)[^\d，]{0,4}$")
+"""A count after these words is how many people a place holds (楼内住有300余名居民), not how many were
+at risk: rules.md §4.1 counts the dead, missing, injured and trapped, never a building's population."""
+
+
+def _clause(clause: str, facts: Facts, pos: int = -1, background: bool = False) -> None:
     tokens: list[tuple[int, int, str, object]] = []  # (start, end, kind, payload)
     for m in PERSON_RE.finditer(clause):
         raw = m.group("q") or m.group("q2")
+        if POPULATION_RE.search(clause[max(0, m.start() - 8):m.start()]):
+            facts.set_aside.append(f"“{clause[max(0, m.start() - 6):m.end()]}”是场所容纳或居住的人数，不是伤亡或被困人数")
+            continue
         q = _quantity(raw, m.group("post") if m.group("q") else None)
         if q is not None and q.high > 0:
             tokens.append((m.start(), m.end(), "N", q))
@@ -160,6 +214,7 @@ def _clause(clause: str, facts: Facts) -> None:
     # Drop keywords overlapping a count (the 死 of "7死" is part of the shorthand, kept as K).
     claimed: set[int] = set()
     bound_n: set[int] = set()
+    sink = facts.background if background else facts.mentions
     for i, (s, e, kind, payload) in enumerate(tokens):
         if kind != "N":
             continue
@@ -189,10 +244,12 @@ def _clause(clause: str, facts: Facts) -> None:
             # "3人中毒窒息死亡", "3名失联工人的遗体": the people counted died. A missing or trapped
             # count that ends in a death is a death only; any other state is kept as well.
             claimed.add(died)
-            facts.mentions.append(Mention("deaths", q, clause[lo:tokens[died][1]]))
+            sink.append(Mention("deaths", q, clause[lo:tokens[died][1]], pos + lo if pos >= 0 else -1))
             if metric in ("missing", "trapped"):
                 continue
-        facts.mentions.append(Mention(metric, q, clause[lo:hi]))
+        sink.append(Mention(metric, q, clause[lo:hi], pos + lo if pos >= 0 else -1))
+    if background:
+        return
     for i, (s, e, kind, payload) in enumerate(tokens):
         if kind == "K" and i not in claimed and payload[0] not in _SINGLE:
             facts.unnumbered.add(payload[1])
@@ -215,21 +272,21 @@ def _died_after(tokens: list, k: int, claimed: set[int]) -> int | None:
     return None
 
 
-def _money(text: str, facts: Facts) -> None:
-    for clause in CLAUSE_SPLIT.split(text):
-        if not LOSS_RE.search(clause):
-            continue
+def _money(clause: str, facts: Facts, background: bool = False) -> None:
+    """Losses in one clause; a background clause's (去年全县火灾…损失2100万元) go to ``facts.background``."""
+    sink = facts.background if background else facts.mentions
+    if LOSS_RE.search(clause):
         found = False
         for m in MONEY_RE.finditer(clause):
             q = _quantity(m.group("q"))
             if q is not None and q.high > 0:
-                facts.mentions.append(Mention("economic_loss", q, clause[max(0, m.start() - 8):m.end()]))
+                sink.append(Mention("economic_loss", q, clause[max(0, m.start() - 8):m.end()]))
                 found = True
         if not found:
             for m in LOSS_NUM_RE.finditer(clause):
                 q = _quantity(m.group("q"))
                 if q is not None and q.high > 0 and re.search("[万亿]", m.group("q")):
-                    facts.mentions.append(Mention("economic_loss", q, m.group(0)))
+                    sink.append(Mention("economic_loss", q, m.group(0)))
 
 
 HISTORY_RE = re.compile(r"历史上|史料|曾发生|曾经发生|曾遭受|以来最大|有记录以来")
@@ -248,6 +305,11 @@ def _past(text: str, pos: int, latest_year: int | None) -> bool:
     return latest_year is not None and any(int(y) < latest_year for y in YEAR_RE.findall(clause))
 
 
+COMPARED_RE = re.compile(r"(?:类似|像是?|好像|好似|仿佛|如同|犹如|宛如|堪比|好比|相当于|感觉是|以为是|估计)[^，。；\d]{0,4}$")
+RANGE_BEFORE_RE = re.compile(r"\d\s*(?:-|~|至|到|、)\s*$")
+"""类似4-5级地震 compares how the shaking felt; the quake plan's 初判 uses a measured magnitude (issue 20)."""
+
+
 def _magnitude(text: str, facts: Facts) -> None:
     best: float | None = None
     ev = ""
@@ -263,6 +325,9 @@ def _magnitude(text: str, facts: Facts) -> None:
     years = [int(y) for y in YEAR_RE.findall(text)]
     latest = max(years) if years else None
     for v, start, end in found:
+        if COMPARED_RE.search(text[max(0, start - 8):start]) or RANGE_BEFORE_RE.search(text[max(0, start - 3):start]):
+            facts.set_aside.append(f"“{text[max(0, start - 6):end]}”是对震感的比喻或估计，不是测定的震级")
+            continue
         if 0 < v < 10 and (best is None or v > best) and not _past(text, start, latest):
             best, ev = v, text[max(0, start - 6):end + 2]
     facts.magnitude = best

@@ -9,6 +9,7 @@ plumbing at module level and the rest inside its commands, so that
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -24,9 +25,12 @@ from responder.cli import (
     report_cmd,
     run_cmd,
     status_cmd,
+    web_cmd,
 )
 
-COMMAND_MODULES = (db_cmd, status_cmd, classify_cmd, ingest_cmd, case_cmd, notify_cmd, plan_cmd, report_cmd, run_cmd)
+COMMAND_MODULES = (
+    db_cmd, status_cmd, classify_cmd, ingest_cmd, case_cmd, notify_cmd, plan_cmd, report_cmd, run_cmd, web_cmd,
+)
 
 HELP = """responder：县政务公开办舆情回应时限守护服务 / keeps the county's public-opinion response promises.
 
@@ -40,7 +44,30 @@ else /etc/responder/responder.toml. Listing commands accept --json.
 """
 
 
-@click.group(help=HELP, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Main(click.Group):
+    """The last line of defence: an operator's slip never ends in a traceback.
+
+    Commands validate their arguments and answer specific errors themselves; this
+    catches what they missed, prints one line naming the error, and exits 70
+    (EX_SOFTWARE) so scripts and systemd see a failure. ``RESPONDER_DEBUG=1``
+    lets the traceback through for a developer.
+    """
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("RESPONDER_DEBUG"):
+                raise
+            detail = " ".join(str(exc).split())[:300]
+            line = f"错误 / error: 内部错误（{type(exc).__name__}: {detail}）；设置 RESPONDER_DEBUG=1 可查看调用栈"
+            click.echo(line.encode("utf-8", "replace").decode("utf-8"), err=True)
+            ctx.exit(70)
+
+
+@click.group(cls=_Main, help=HELP, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("-c", "--config", "config", metavar="PATH", help="Configuration file (responder.toml).")
 @click.version_option(__version__, prog_name="responder")
 def main(config: str | None) -> None:

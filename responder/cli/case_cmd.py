@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from responder.cli.common import echo_json, fail, load_settings, open_engine
+from responder.cli.common import ID, TEXT, echo_json, fail, load_settings, open_engine
 from responder.cli.timeparse import TIME
 from responder.data import RELEASE_KINDS
 from responder.timeutil import fmt_bj, iso_utc, utcnow
@@ -22,7 +22,7 @@ def default_actor() -> str:
     return os.environ.get("SUDO_USER") or os.environ.get("USER") or getpass.getuser() or "operator"
 
 
-actor_option = click.option("--by", "actor", default=default_actor, show_default="$USER", help="Who is acting (recorded in the audit trail).")
+actor_option = click.option("--by", "actor", type=TEXT, default=default_actor, show_default="$USER", help="Who is acting (recorded in the audit trail).")
 
 
 def _run(fn, *args, **kw):
@@ -77,7 +77,7 @@ def _t(iso: str | None) -> str:
 
 
 @click.command("show")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def show(ctx: click.Context, case_id: int, as_json: bool) -> None:
@@ -127,11 +127,11 @@ def show(ctx: click.Context, case_id: int, as_json: bool) -> None:
 
 
 @click.command("release")
-@click.argument("case_id", type=int)
-@click.option("--url", required=True, help="Where the release is published.")
+@click.argument("case_id", type=ID)
+@click.option("--url", type=TEXT, required=True, help="Where the release is published.")
 @click.option("--at", "at", type=TIME, default=None, help="When it was published (Beijing time if no zone); default now.")
 @click.option("--kind", type=click.Choice(RELEASE_KINDS), default="权威发布", show_default=True)
-@click.option("--title", default="", help="Title of the release.")
+@click.option("--title", type=TEXT, default="", help="Title of the release.")
 @actor_option
 @click.pass_context
 def release(ctx: click.Context, case_id: int, url: str, at: dt.datetime | None, kind: str, title: str, actor: str) -> None:
@@ -151,8 +151,8 @@ def release(ctx: click.Context, case_id: int, url: str, at: dt.datetime | None, 
 
 
 @click.command("ack")
-@click.argument("case_id", type=int)
-@click.option("--note", default="")
+@click.argument("case_id", type=ID)
+@click.option("--note", type=TEXT, default="")
 @actor_option
 @click.pass_context
 def ack(ctx: click.Context, case_id: int, note: str, actor: str) -> None:
@@ -165,9 +165,9 @@ def ack(ctx: click.Context, case_id: int, note: str, actor: str) -> None:
 
 
 @click.command("reclassify")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=ID)
 @click.argument("level", type=click.Choice(["I", "II", "III", "IV", "none"], case_sensitive=False))
-@click.option("--reason", required=True, help="Why (recorded).")
+@click.option("--reason", type=TEXT, required=True, help="Why (recorded).")
 @actor_option
 @click.pass_context
 def reclassify(ctx: click.Context, case_id: int, level: str, reason: str, actor: str) -> None:
@@ -181,10 +181,10 @@ def reclassify(ctx: click.Context, case_id: int, level: str, reason: str, actor:
 
 
 @click.command("close")
-@click.argument("case_id", type=int)
-@click.option("--reason", required=True)
+@click.argument("case_id", type=ID)
+@click.option("--reason", type=TEXT, required=True)
 @click.option("--kind", type=click.Choice(["duplicate", "not_ours", "resolved"]), default="resolved", show_default=True)
-@click.option("--duplicate-of", type=int, default=None, help="With --kind duplicate: the case it duplicates.")
+@click.option("--duplicate-of", type=ID, default=None, help="With --kind duplicate: the case it duplicates.")
 @actor_option
 @click.pass_context
 def close(ctx: click.Context, case_id: int, reason: str, kind: str, duplicate_of: int | None, actor: str) -> None:
@@ -221,7 +221,7 @@ def proposals(ctx: click.Context, as_json: bool) -> None:
 
 
 @click.command("confirm-release")
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ID)
 @actor_option
 @click.pass_context
 def confirm_release(ctx: click.Context, release_id: int, actor: str) -> None:
@@ -234,8 +234,8 @@ def confirm_release(ctx: click.Context, release_id: int, actor: str) -> None:
 
 
 @click.command("reject-release")
-@click.argument("release_id", type=int)
-@click.option("--reason", required=True)
+@click.argument("release_id", type=ID)
+@click.option("--reason", type=TEXT, required=True)
 @actor_option
 @click.pass_context
 def reject_release(ctx: click.Context, release_id: int, reason: str, actor: str) -> None:

@@ -49,6 +49,27 @@ def _human(d) -> str:
     return "\n".join(lines)
 
 
+def _explain(d) -> str:
+    """Why the clock is what it is: for a 5-hour clock the stated facts do not reach, the unknown or
+    contradictory facts that drove it (a person confirms or downgrades exactly those); then the numbers
+    read and set aside (evacuated, background, felt far away), so a downgrade or an upgrade can be checked."""
+    lines = ["判断说明："]
+    if d.clock == "5h" and d.doubts and d.level in ("I", "II"):
+        lines.append(f"  5小时时限：文中数字达到{d.level_name}，但以下事实存疑或矛盾，请核实：")
+        lines.extend(f"    - {x}" for x in d.doubts)
+    elif d.clock == "5h" and d.doubts:
+        lines.append("  5小时时限由以下未知或存疑的事实决定（现有明确事实未达到重大）：")
+        lines.extend(f"    - {x}" for x in d.doubts)
+    elif d.clock == "5h":
+        lines.append(f"  5小时时限由文中明确事实决定（{d.level_name or '重大'}），无存疑事实")
+    else:
+        lines.append("  48小时时限：文中事实及存疑事实均未达到重大")
+    if d.set_aside:
+        lines.append("  读到但未计入分级的数字：")
+        lines.extend(f"    - {x}" for x in d.set_aside)
+    return "\n".join(lines)
+
+
 def _stream(clf, infile, out) -> int:
     """Read a line, write a line, flush; returns the number of error lines."""
     from responder.classify import ClassifyError
@@ -86,8 +107,11 @@ def _stream(clf, infile, out) -> int:
 @click.option("--title", "title", default=None, help="Headline (TEXT is then the body).")
 @click.option("--jsonl", is_flag=True, help='Read {"id","title","text"} lines on stdin, write one decision per line.')
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as one JSON object.")
+@click.option("--explain", is_flag=True,
+              help="Also show which unknown or contradictory fact drove a 5-hour clock, and the numbers set aside.")
 @click.pass_context
-def classify(ctx: click.Context, text: str | None, title: str | None, jsonl: bool, as_json: bool) -> None:
+def classify(ctx: click.Context, text: str | None, title: str | None, jsonl: bool, as_json: bool,
+             explain: bool) -> None:
     """Judge severity (特别重大/重大 → 5h clock, else 48h), category and lead department, with reasons."""
     if jsonl:
         if text or title:
@@ -110,9 +134,13 @@ def classify(ctx: click.Context, text: str | None, title: str | None, jsonl: boo
         obj = d.to_json()
         obj["co_departments"] = list(d.co_departments)
         obj["facts"] = d.facts
+        if explain:
+            obj["explain"] = {"doubts": list(d.doubts), "set_aside": list(d.set_aside)}
         echo_json(obj)
     else:
         click.echo(_human(d))
+        if explain:
+            click.echo(_explain(d))
 
 
 COMMANDS = [classify]

@@ -51,8 +51,39 @@ def data_paths(ctx: click.Context) -> dict[str, Path]:
     return read_data_paths(config_path(ctx))
 
 
+MAX_ID = 2**31 - 1
+"""Row ids are INTEGER on PostgreSQL; a larger number cannot name a row and overflows the driver."""
+ID = click.IntRange(1, MAX_ID)
+LIMIT = click.IntRange(1, 100_000)
+HOURS = click.IntRange(1, 24 * 366 * 10)
+
+
+class CleanText(click.ParamType):
+    """Free text typed by an operator, made storable: argv bytes that are not UTF-8 arrive as lone
+    surrogates (surrogateescape) and would fail in the database and the mail; they become U+FFFD."""
+
+    name = "TEXT"
+
+    def convert(self, value, param, ctx):  # type: ignore[override]
+        from responder.ingest.normalise import scrub_text
+
+        return scrub_text(str(value))
+
+
+TEXT = CleanText()
+
+
 def echo_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+def write_file(path: Path, content: bytes) -> None:
+    """Write an output file, or exit with one clear line (unwritable --out, full disk)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    except OSError as exc:
+        fail(f"无法写入 {path}：{exc.strerror or exc}")
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from responder.cli.common import config_path, db_display, echo_json, load_settings
+from responder.cli.common import config_path, db_display, echo_json, fail, load_settings
 
 
 @click.command("check-config")
@@ -56,7 +56,12 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
     s = load_settings(ctx)
     engine = db.make_engine(s.database_url, password=s.secret(s.file.database.password_secret))
     before = db.current_revision(engine)
-    db.upgrade(engine, revision)
+    from alembic.util import CommandError
+
+    try:
+        db.upgrade(engine, revision)
+    except CommandError as exc:
+        fail(f"--revision {revision!r}: {exc}")
     after = db.current_revision(engine)
     click.echo(f"数据库 {db_display(s.database_url)}: {before or '（空）'} → {after}")
 

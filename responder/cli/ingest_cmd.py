@@ -12,7 +12,7 @@ import click
 from responder.cli.common import echo_json, fail, load_settings, open_engine
 
 OUTCOME_LABEL = {"new": "新", "duplicate": "重复", "attached": "归并", "same_story": "同一事件", "release": "发布"}
-STATUS_LABEL = {"ok": "正常", "not_modified": "未更新（304）", "unchanged": "内容未变", "partial": "部分可用",
+STATUS_LABEL = {"ok": "正常", "damaged": "正常（内容有损坏，已修复）", "not_modified": "未更新（304）", "unchanged": "内容未变", "partial": "部分可用",
                 "rejected": "拒收", "error": "失败"}
 
 
@@ -28,8 +28,12 @@ def _mapping(spec: str | None):
         raw = json.loads(spec) if spec.lstrip().startswith("{") else dict(
             part.split("=", 1) for part in spec.split(",") if part.strip())
         return JsonMapping.model_validate({k.strip(): v.strip() if isinstance(v, str) else v for k, v in raw.items()})
-    except (ValueError, ValidationError) as exc:
-        fail(f"--mapping 无效：{exc}")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first.get("loc", ())) or "mapping"
+        fail(f"--mapping 无效：{where}: {first.get('msg', '')}")
+    except (ValueError, AttributeError) as exc:  # not key=value pairs, or a JSON list instead of an object
+        fail(f"--mapping 无效（应为 key=value,key=value 或 JSON 对象）：{exc}")
 
 
 async def _dry_fetch(target: str):
@@ -51,6 +55,7 @@ def _dry_run(target: str, kind: str, mapping_spec: str | None, as_json: bool) ->
     items: list[Any] = []
     reasons: list[str] = [fr.error] if fr.error else []
     rejects: list[str] = []
+    damage: list[str] = []
     healthy = not fr.error
     for doc in fr.documents:
         k = kind if kind != "auto" else ("json" if mapping else sniff_kind(doc.body, doc.content_type,
@@ -58,13 +63,18 @@ def _dry_run(target: str, kind: str, mapping_spec: str | None, as_json: bool) ->
         res = parse_feed(doc.body, content_type=doc.content_type, kind=k, mapping=mapping, now=now)
         items.extend(res.items)
         rejects.extend(res.rejects)
-        if res.status != "ok":
+        damage.extend(res.damage)
+        if res.status == "damaged":
+            reasons.append(res.reason or "")
+        elif res.status != "ok":
             healthy = False
             if res.reason:
                 reasons.append(res.reason)
         elif res.reason:
             reasons.append(res.reason)
     status = "ok" if healthy and (items or not fr.error) else "rejected"
+    if status == "ok" and damage:
+        status = "damaged"
     for it in items:
         if as_json:
             echo_json({"guid": it.guid, "title": it.title, "link": it.link, "published": iso_utc(it.published_at),
@@ -76,14 +86,19 @@ def _dry_run(target: str, kind: str, mapping_spec: str | None, as_json: bool) ->
     summary = {"status": status, "reason": "；".join(reasons) or None, "items": len(items)}
     if rejects:
         summary["rejects"] = rejects
+    if damage:
+        summary["damage"] = damage
     if as_json:
         echo_json(summary)
     else:
-        click.echo(f"结果：{'可用' if status == 'ok' else '拒收/有问题'}，{len(items)} 个条目"
+        verdict = {"ok": "可用", "damaged": "可用（内容有损坏，已修复）"}.get(status, "拒收/有问题")
+        click.echo(f"结果：{verdict}，{len(items)} 个条目"
                    + (f"；原因：{summary['reason']}" if summary["reason"] else ""))
         for r in rejects:
             click.echo(f"  未采用：{r}")
-    raise SystemExit(0 if status == "ok" else 1)
+        for d in damage:
+            click.echo(f"  已修复：{d}")
+    raise SystemExit(0 if status in ("ok", "damaged") else 1)
 
 
 def report_json(rep: Any) -> dict[str, Any]:
@@ -91,7 +106,7 @@ def report_json(rep: Any) -> dict[str, Any]:
 
     return {
         "source": rep.source, "status": rep.status, "reason": rep.reason, **rep.counts(),
-        "rejects": list(rep.rejects), "http_status": rep.http_status, "elapsed_ms": rep.elapsed_ms,
+        "rejects": list(rep.rejects), "damage": list(rep.damage), "http_status": rep.http_status, "elapsed_ms": rep.elapsed_ms,
         "consecutive_failures": rep.consecutive_failures, "next_poll_at": iso_utc(rep.next_poll_at),
         "items": [{"item_id": o.item_id, "guid": o.guid, "title": o.title, "outcome": o.outcome, "reason": o.reason,
                    "case_id": o.case_id, "published": iso_utc(o.published_at),
@@ -115,6 +130,8 @@ def print_report(rep: Any) -> None:
         click.echo(f"  [{OUTCOME_LABEL.get(o.outcome, o.outcome)}] {ref} {o.title}{case}{extra}")
     for r in rep.rejects:
         click.echo(f"  [拒收] {r}")
+    for d in rep.damage:
+        click.echo(f"  [已修复] {d}")
     click.echo(f"  下次抓取：{fmt_bj(rep.next_poll_at)}（北京时间）  连续失败：{rep.consecutive_failures}")
 
 
@@ -174,9 +191,11 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     for cfg in settings.file.source:
         st = states.get(cfg.name)
         fails = st.consecutive_failures if st else 0
+        damaged = bool(st and not fails and st.last_error_at and st.last_error_at == st.last_polled_at)
         rows.append({
             "name": cfg.name, "kind": cfg.kind, "role": cfg.role, "url": cfg.url, "interval": cfg.interval,
             "enabled": cfg.enabled, "healthy": (fails == 0) if st and st.last_polled_at else None,
+            "damaged": damaged,
             "last_polled_at": iso_utc(st.last_polled_at) if st else None,
             "last_success_at": iso_utc(st.last_success_at) if st else None,
             "last_error_at": iso_utc(st.last_error_at) if st else None,
@@ -191,7 +210,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         return
     for r, cfg in zip(rows, settings.file.source):
         st = states.get(cfg.name)
-        health = "未抓取" if r["healthy"] is None else ("正常" if r["healthy"] else f"异常（连续失败 {r['consecutive_failures']} 次）")
+        health = "未抓取" if r["healthy"] is None else (("正常（最近一次内容有损坏，已修复）" if r["damaged"] else "正常")
+                                                      if r["healthy"] else f"异常（连续失败 {r['consecutive_failures']} 次）")
         off = "" if cfg.enabled else "  [已停用]"
         click.echo(f"{cfg.name}  [{cfg.kind}/{cfg.role}]  {health}{off}")
         click.echo(f"  {cfg.url}  每 {cfg.interval} 秒  累计条目 {r['items_total']}")

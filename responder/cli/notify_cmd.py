@@ -10,7 +10,7 @@ import uuid
 
 import click
 
-from responder.cli.common import echo_json, fail, load_settings, open_engine
+from responder.cli.common import HOURS, LIMIT, echo_json, fail, load_settings, open_engine
 
 
 def _find_contact(settings, spec: str):
@@ -101,8 +101,8 @@ def _row(r) -> dict:
 
 
 @click.command("outbox")
-@click.option("--limit", default=50, show_default=True, help="Rows per section.")
-@click.option("--hours", default=24, show_default=True, help="How far back 'recent' deliveries go.")
+@click.option("--limit", type=LIMIT, default=50, show_default=True, help="Rows per section.")
+@click.option("--hours", type=HOURS, default=24, show_default=True, help="How far back 'recent' deliveries go.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document: {pending, failed, recent}.")
 @click.pass_context
 def outbox_cmd(ctx: click.Context, limit: int, hours: int, as_json: bool) -> None:

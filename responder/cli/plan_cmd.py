@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from responder.cli.common import echo_json, fail, load_settings, open_engine
+from responder.cli.common import TEXT, echo_json, fail, load_settings, open_engine
 
 MARK = {"done": "✓", "due": "·", "overdue": "!", "upcoming": " ", "n/a": "-"}
 WORD = {"done": "已完成", "due": "待完成", "overdue": "已逾期", "upcoming": "未开始", "n/a": "不适用"}
@@ -34,8 +34,8 @@ def plan_group() -> None:
 @plan_group.command("done")
 @click.argument("unit")
 @click.argument("requirement")
-@click.option("--evidence", metavar="URL", help="Where the work can be seen (http/https).")
-@click.option("--note", help="A remark kept with the record.")
+@click.option("--evidence", type=TEXT, metavar="URL", help="Where the work can be seen (http/https).")
+@click.option("--note", type=TEXT, help="A remark kept with the record.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def plan_done(ctx: click.Context, unit: str, requirement: str, evidence: str | None, note: str | None,
@@ -65,8 +65,8 @@ def plan_done(ctx: click.Context, unit: str, requirement: str, evidence: str | N
 
 @plan_group.command("experience")
 @click.argument("unit")
-@click.option("--title", required=True, help="Title of the featured experience (工作经验).")
-@click.option("--url", required=True, help="Where it is published (监督保障—专项工作).")
+@click.option("--title", type=TEXT, required=True, help="Title of the featured experience (工作经验).")
+@click.option("--url", type=TEXT, required=True, help="Where it is published (监督保障—专项工作).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def plan_experience(ctx: click.Context, unit: str, title: str, url: str, as_json: bool) -> None:

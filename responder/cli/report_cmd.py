@@ -13,12 +13,12 @@ from pathlib import Path
 
 import click
 
-from responder.cli.common import echo_json, fail, load_settings, open_engine
+from responder.cli.common import echo_json, fail, load_settings, open_engine, write_file
 
 
 @click.group("report")
 def report_group() -> None:
-    """Weekly compliance logs (每周舆情回应合规日志)."""
+    """Weekly compliance logs (每周舆情回应合规日志) and the response ledger (回应台账)."""
 
 
 @report_group.command("weekly")
@@ -54,10 +54,9 @@ def report_weekly(ctx: click.Context, week: str | None, formats: tuple[str, ...]
         except ReportRenderError as exc:
             fail(str(exc))
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, content in files.items():
-        (out / name).write_bytes(content)
+        write_file(out / name, content)
         written.append(str(out / name))
     if as_json:
         echo_json({"week": wk, "files": written, "summary": figures["summary"], "figures": figures})
@@ -66,6 +65,63 @@ def report_weekly(ctx: click.Context, week: str | None, formats: tuple[str, ...]
     click.echo(figures["summary"])
     for w in written:
         click.echo(f"  {w}")
+
+
+@report_group.command("ledger")
+@click.option("--from", "date_from", required=True, metavar="YYYY-MM-DD", help="First day (Beijing date, inclusive).")
+@click.option("--to", "date_to", required=True, metavar="YYYY-MM-DD", help="Last day (Beijing date, inclusive).")
+@click.option("--unit", metavar="ID", help="Only matters led by, or obligations routed to, this unit.")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "html", "json"]), default="xlsx", show_default=True,
+              help="json prints one object {period, rows, summary} to stdout (and writes a file only with --out).")
+@click.option("--out", "out_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Directory to write the files into (created if missing). Default: the current directory.")
+@click.pass_context
+def report_ledger(ctx: click.Context, date_from: str, date_to: str, unit: str | None, fmt: str, out_dir: str | None) -> None:
+    """The response ledger (回应台账) of any period: one row per matter, rates in total and per unit, trend.
+
+    A month, quarter or year given by its first and last day is named as such
+    (and compared with the previous month, quarter or year). A period that is
+    not over yet is allowed but says so: its figures will still change.
+    """
+    import json
+
+    from sqlmodel import Session
+
+    from responder.report.ledger import LedgerError, ledger_for, parse_period
+    from responder.report.ledger_render import render_ledger
+    from responder.report.render import ReportRenderError
+    from responder.timeutil import utcnow
+
+    settings = load_settings(ctx)
+    try:
+        period = parse_period(date_from, date_to)
+    except LedgerError as exc:
+        fail(str(exc))
+    engine = open_engine(settings)
+    try:
+        with Session(engine) as s:
+            lg = ledger_for(s, settings, period, unit=unit)
+    except LedgerError as exc:
+        fail(str(exc))
+    if period.end > utcnow():
+        click.echo(f"注意 / note: {period.label} is not over yet (it ends {period.end.isoformat()}): figures will change",
+                   err=True)
+    if fmt == "json":
+        click.echo(json.dumps(lg, ensure_ascii=False))
+        if out_dir is None:
+            return
+    try:
+        files = render_ledger(lg, fmt)
+    except ReportRenderError as exc:
+        fail(str(exc))
+    out = Path(out_dir or ".")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (out / name).write_bytes(content)
+    if fmt != "json":
+        click.echo(lg["summary"]["text"])
+        for name in files:
+            click.echo(f"  {out / name}")
 
 
 @click.group("audit")

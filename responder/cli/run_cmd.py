@@ -19,17 +19,43 @@ def run(ctx: click.Context) -> None:
     raise SystemExit(run_main(config_path(ctx)))
 
 
+def _finite(_ctx: click.Context, _param: click.Parameter, value: float) -> float:
+    if value != value or value in (float("inf"), float("-inf")):  # FloatRange lets nan through
+        raise click.BadParameter("must be a finite number of virtual seconds per real second")
+    return value
+
+
 @click.command("demo")
 @click.option("--state-dir", type=click.Path(file_okay=False), default=None,
               help="Keep the demo's configuration (DIR/responder.toml), database and archive here.")
-@click.option("--speed", type=float, default=4 * 3600.0, show_default=True,
+@click.option("--speed", type=click.FloatRange(0, 1e9), callback=_finite, default=4 * 3600.0, show_default=True,
               help="Virtual seconds per real second (0: as fast as possible).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line that sums the run up.")
-def demo(state_dir: str | None, speed: float, as_json: bool) -> None:
-    """Watch the whole service work for a virtual week (2022-07-18…25) in about a minute."""
+@click.option("--serve", is_flag=True, help="Then leave the operator console running on the demo's state (Ctrl-C stops).")
+@click.option("--listen", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT", help="With --serve: where.")
+def demo(state_dir: str | None, speed: float, as_json: bool, serve: bool, listen: str) -> None:
+    """Watch the whole service work for a virtual week (2022-07-18…25) in about a minute.
+
+    Needs only a plain install of responder (no test extras; once installed, no network and no
+    database server): SQLite in a temporary directory, the bundled sample feeds, a loopback SMTP
+    sink (aiosmtpd, a runtime dependency) and a loopback SMS gateway stub (standard library), both
+    printing what they receive. With --serve the operator console then runs on the demo's state.
+    """
     from responder.service.demo import run_demo
 
+    if serve and state_dir is None:
+        import tempfile
+
+        state_dir = tempfile.mkdtemp(prefix="responder-demo-")
     run_demo(state_dir=state_dir, speed=speed, as_json=as_json)
+    if serve:
+        import sys
+        from pathlib import Path
+
+        from responder.service.demo import DEMO_END
+        from responder.web.demo import serve_demo
+
+        serve_demo(Path(state_dir).resolve(), DEMO_END.astimezone(dt.timezone.utc), listen, sys.stdout)
 
 
 @click.command("replay")

@@ -27,12 +27,13 @@ from responder.config.schema import (
     ScheduleConfig,
     ServiceConfig,
     Settings,
+    WebConfig,
 )
 from responder.config.sources import JsonMapping, SourceConfig
 
 __all__ = [
     "ConfigError", "DataConfig", "DatabaseConfig", "EmailConfig", "FileConfig", "JsonMapping", "LimitsConfig",
     "NotifyConfig", "ReportConfig", "RobotConfig", "ScheduleConfig", "ServiceConfig", "Settings", "SmsConfig",
-    "SourceConfig", "format_validation_error", "load", "read_data_paths", "read_secret", "resolve_state_dir",
+    "SourceConfig", "WebConfig", "format_validation_error", "load", "read_data_paths", "read_secret", "resolve_state_dir",
     "shipped_config_dir",
 ]

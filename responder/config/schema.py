@@ -6,6 +6,7 @@ and nothing changes a configuration once it is in use.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -72,6 +73,47 @@ class ReportConfig(BaseModel):
     recipients: list[str] = Field(default_factory=lambda: ["office:principal", "office:deputy"])
     """Contact keys ``unit:role`` that receive the weekly log by e-mail."""
     formats: list[Literal["html", "csv", "md", "xlsx"]] = Field(default_factory=lambda: ["html", "csv", "md"])
+    ledger_recipients: list[str] | None = None
+    """Contact keys ``unit:role`` that receive the monthly response ledger (回应台账); None: ``recipients``."""
+    ledger_formats: list[Literal["xlsx", "csv", "html", "json"]] = Field(default_factory=lambda: ["xlsx", "html"])
+    ledger_at: str = "1 08:30"
+    """Beijing time: day of the month (1–28) and HH:MM when last month's ledger is archived and e-mailed."""
+
+
+class WebConfig(BaseModel):
+    """The operator console: see responder/web and docs/console.md."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    listen: str = ""
+    """``host:port``; when set, ``responder run`` serves the console too. ``responder web`` defaults to 127.0.0.1:8080."""
+    secret_key_secret: str = "web_secret_key"
+    """Secret that signs session cookies; unset: a random key per process (sessions end at restart)."""
+    public_url: str = ""
+    """The console's address as people reach it (links in messages)."""
+    cookie_secure: bool = False
+    """Send the session cookie only over HTTPS (set it behind a TLS reverse proxy)."""
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses of reverse proxies whose ``proxy_user_header`` names the user; empty: header ignored."""
+    proxy_user_header: str = "X-Remote-User"
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        host, sep, port = v.rpartition(":")
+        if v and (not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535):
+            raise ValueError("expected host:port, e.g. 127.0.0.1:8080")
+        return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: list[str]) -> list[str]:
+        for p in v:
+            ipaddress.ip_network(p, strict=False)  # ValueError names the bad address
+        return v
 
 
 class FileConfig(BaseModel):
@@ -86,6 +128,7 @@ class FileConfig(BaseModel):
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @field_validator("source")
     @classmethod

@@ -146,7 +146,7 @@ async def fetch_url(client: httpx.AsyncClient, url: str, *, headers: dict[str, s
         return done(error=f"无法连接：{_short(exc)}")
     except httpx.HTTPError as exc:
         return done(error=f"请求失败：{type(exc).__name__}: {_short(exc)}", truncated=bool(chunks))
-    except (ValueError, OSError) as exc:  # invalid URL, local socket trouble
+    except (ValueError, OSError, httpx.InvalidURL) as exc:  # invalid URL, local socket trouble
         return done(error=f"请求失败：{type(exc).__name__}: {_short(exc)}")
 
 

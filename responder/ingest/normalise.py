@@ -48,6 +48,37 @@ class _TextOnly(HTMLParser):
             self.parts.append(data)
 
 
+_BAD_CHARS = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def scrub(value: str) -> tuple[str, int, int]:
+    """(text that every encoder and database accepts, lone surrogates replaced, control characters dropped).
+
+    Scrapers emit lone surrogates (``"\\ud83d"``, half an emoji) that JSON allows and
+    UTF-8 cannot encode: kept, one such title made every poll of its source fail
+    (issue 13). They become U+FFFD so the reader sees where text was lost; C0/C1
+    control characters (never text, and NUL is refused by PostgreSQL) are dropped.
+    """
+    if not _BAD_CHARS.search(value):
+        return value, 0, 0
+    surrogates = controls = 0
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal surrogates, controls
+        if "\ud800" <= m.group(0) <= "\udfff":
+            surrogates += 1
+            return "\ufffd"
+        controls += 1
+        return ""
+
+    return _BAD_CHARS.sub(sub, value), surrogates, controls
+
+
+def scrub_text(value: str) -> str:
+    """:func:`scrub` without the counts, for messages that quote feed text."""
+    return scrub(value)[0]
+
+
 def plain_text(value: str | None) -> str:
     """Feed HTML as plain text: we store and show text, never feed markup."""
     if not value:

@@ -24,7 +24,7 @@ import feedparser
 
 from responder.config.sources import JsonMapping
 from responder.ingest.dates import parse_date
-from responder.ingest.normalise import content_hash, one_line, plain_text, title_key
+from responder.ingest.normalise import content_hash, one_line, plain_text, scrub, scrub_text, title_key
 
 MAX_TITLE = 1000
 MAX_TEXT = 100_000
@@ -46,16 +46,21 @@ class ParsedItem:
     title_key: str
     date_note: str | None = None
     """Why the first-seen time was used (kept in the item's ``extra``)."""
+    damage_note: str | None = None
+    """What was repaired in this item's text (kept in the item's ``extra``)."""
 
 
 @dataclass(frozen=True)
 class ParseResult:
     items: tuple[ParsedItem, ...]
-    status: Literal["ok", "rejected", "partial"]
+    status: Literal["ok", "damaged", "rejected", "partial"]
+    """``damaged``: every item is usable but some text had to be repaired (see ``damage``)."""
     reason: str | None
     rejects: tuple[str, ...] = field(default=())
     """One Chinese line per item that could not be used, with the reason."""
     encoding: str | None = None
+    damage: tuple[str, ...] = field(default=())
+    """One Chinese line per repair: bytes the encoding could not read, characters replaced or dropped."""
 
 
 # ---------------------------------------------------------------- encodings
@@ -93,23 +98,87 @@ def _strict(body: bytes, enc: str) -> str | None:
         return None
 
 
-def decode(body: bytes, content_type: str | None) -> tuple[str, str, str | None]:
-    """(text, encoding used, note when the declarations were wrong or bytes were replaced)."""
+def _lenient(body: bytes, enc: str) -> tuple[str, int]:
+    """(text with U+FFFD for every undecodable sequence, how many were replaced)."""
+    text = body.decode(enc, errors="replace")
+    try:
+        genuine = body.count("\ufffd".encode(enc))  # a feed may carry U+FFFD itself
+    except (UnicodeError, LookupError):
+        genuine = 0
+    return text, max(0, text.count("\ufffd") - genuine)
+
+
+ALMOST_RIGHT = 20
+"""UTF-8 is kept, with replacement, while there are at least this many valid non-ASCII
+characters per invalid sequence. GBK/GB18030 text read as UTF-8 fails on nearly every
+character, so one stray byte in a UTF-8 feed is far below this and a mis-declared
+GBK feed far above it (issue 13: one bad byte used to turn a whole feed into mojibake)."""
+
+
+def _replaced(n: int, enc: str) -> str | None:
+    return f"{n} 处字节无法按 {enc} 解码，已用替换字符 � 代替" if n else None
+
+
+def _mixed(body: bytes) -> tuple[str, int, int]:
+    """UTF-8 where it is valid, each run of other non-ASCII bytes as GB18030 (else U+FFFD):
+    (text, runs read as GB18030, bytes replaced)."""
+    import codecs
+
+    mv = memoryview(body)
+    out: list[str] = []
+    pos, runs, bad, n = 0, 0, 0, len(body)
+    while pos < n:
+        try:
+            out.append(codecs.utf_8_decode(mv[pos:], "strict", True)[0])
+            break
+        except UnicodeDecodeError as exc:
+            start = pos + exc.start
+            out.append(codecs.utf_8_decode(mv[pos:start], "strict", True)[0])
+            end = start
+            while end < n and body[end] >= 0x80:
+                end += 1
+            try:
+                out.append(body[start:end].decode("gb18030"))
+                runs += 1
+            except UnicodeDecodeError:
+                out.append("\ufffd")
+                bad += 1
+                end = start + 1
+            pos = end
+    return "".join(out), runs, bad
+
+
+def decode(body: bytes, content_type: str | None) -> tuple[str, str, str | None, str | None]:
+    """(text, encoding used, note when the declarations were wrong, damage: what was replaced or guessed)."""
     for bom, enc in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
         if body.startswith(bom):
-            return body[len(bom):].decode(enc, errors="replace"), enc, None
+            text, bad = _lenient(body[len(bom):], enc)
+            return text, enc, None, _replaced(bad, enc)
     m = _XML_DECL.match(body[:300])
     declared = _canon(m.group(1).decode("ascii", "replace")) if m else None
     hm = _CHARSET.search(content_type or "")
     header = _canon(hm.group(1)) if hm else None
     named = [e for e in (declared, header) if e]
+    wrong = [e for e in named if e not in ("utf-8", "ascii")]
     text = _strict(body, "utf-8")
     if text is not None:
-        wrong = [e for e in named if e not in ("utf-8", "ascii")]
         note = None
         if wrong and not body.isascii():
             note = f"声明的编码 {'/'.join(wrong)} 与内容不符，按 UTF-8 解码"
-        return text, "utf-8", note
+        return text, "utf-8", note, None
+    # Almost UTF-8: a few bad bytes in a UTF-8 document. The strict candidates below would
+    # otherwise accept it as GB18030 (which decodes nearly any byte string) and garble it all.
+    utext, ubad = _lenient(body, "utf-8")
+    valid = len(utext) - len(utext.encode("ascii", "ignore")) - utext.count("\ufffd")  # C speed: feeds are MBs
+    if valid >= ALMOST_RIGHT * ubad:
+        note = f"声明的编码 {'/'.join(wrong)} 与内容不符，按 UTF-8 解码" if wrong else None
+        return utext, "utf-8", note, _replaced(ubad, "utf-8")
+    if valid >= ubad:
+        # Much valid UTF-8 and many bad runs: items pasted from a GBK system into a UTF-8 feed.
+        # Each run is read as GB18030 on its own, so neither half becomes mojibake.
+        text, runs, bad = _mixed(body)
+        parts = [f"{runs} 段文字不是 UTF-8，已按 GB18030 单独解码" if runs else "", _replaced(bad, "utf-8") or ""]
+        return text, "utf-8", None, "；".join(p for p in parts if p) or None
     # Multi-byte encodings first: a single-byte one (latin-1) "decodes" anything.
     cands = sorted(dict.fromkeys(e for e in named if e != "utf-8"),
                    key=lambda e: e in ("latin_1", "iso8859-1", "cp1252", "ascii"))
@@ -121,9 +190,20 @@ def decode(body: bytes, content_type: str | None) -> tuple[str, str, str | None]
                 note = f"声明的编码 {'/'.join(named)} 与内容不符，按 {enc} 解码"
             elif len(named) == 2 and declared != header:
                 note = f"HTTP 头声明 {header}，文档声明 {declared}，内容是 {enc}"
-            return text, enc, note
-    enc = cands[0] if cands else "gb18030"
-    return body.decode(enc, errors="replace"), enc, f"部分字节无法按 {enc} 解码，已用替换字符代替"
+            return text, enc, note, None
+    # Nothing fits exactly: the encoding that loses least, the declared one on a tie.
+    best: tuple[int, int, str, str] | None = None
+    for rank, enc in enumerate(dict.fromkeys([*named, *cands, "utf-8", "gb18030"])):
+        try:
+            t, bad = (utext, ubad) if enc == "utf-8" else _lenient(body, enc)
+        except LookupError:
+            continue
+        if best is None or (bad, rank) < (best[0], best[1]):
+            best = (bad, rank, t, enc)
+    assert best is not None
+    bad, _, text, enc = best
+    note = f"声明的编码 {'/'.join(named)} 与内容不符，按 {enc} 解码" if named and enc not in named else None
+    return text, enc, note, _replaced(max(bad, 1), enc)
 
 
 # ---------------------------------------------------------------- sniffing
@@ -172,35 +252,55 @@ def _clip(s: str, n: int) -> str:
     return s if len(s) <= n else s[:n]
 
 
+_FIELD_LABEL = {"title": "标题", "body": "正文", "guid": "ID", "link": "链接", "date": "发布时间", "level": "级别",
+                "category": "分类"}
+
+
 def _make_item(*, guid: Any, title: Any, link: Any, body: Any, date_raw: Any, date_struct: Any,
                level: Any, category: Any, now: dt.datetime) -> ParsedItem | str:
-    """A ParsedItem, or a Chinese reason why this entry cannot be used."""
-    t = _clip(one_line(_scalar(title)), MAX_TITLE)
-    text = _clip(plain_text(_scalar(body)), MAX_TEXT)
+    """A ParsedItem, or a Chinese reason why this entry cannot be used.
+
+    Every string field is scrubbed here, at the parse boundary, because each one is
+    stored and rendered downstream (database, JSON, mail): a character that cannot be
+    encoded must never reach them (issue 13).
+    """
+    damage: list[str] = []
+    raw: dict[str, str] = {}
+    for key, value in (("title", title), ("body", body), ("guid", guid), ("link", link), ("level", level),
+                       ("category", category), ("date", date_raw if isinstance(date_raw, str) else None)):
+        text, surrogates, controls = scrub(_scalar(value))
+        raw[key] = text
+        if surrogates or controls:
+            what = "、".join(x for x in (f"{surrogates} 个孤立代理字符替换为 �" if surrogates else "",
+                                          f"删除 {controls} 个控制字符" if controls else "") if x)
+            damage.append(f"{_FIELD_LABEL[key]}中 {what}")
+    t = _clip(one_line(raw["title"]), MAX_TITLE)
+    text = _clip(plain_text(raw["body"]), MAX_TEXT)
     if not t and not text:
         return "条目既没有标题也没有正文"
-    lk = _scalar(link).strip() or None
+    lk = raw["link"].strip() or None
     if lk and not re.match(r"^(https?|ftp)://", lk, re.I):
         lk = lk if lk.startswith("/") else None  # javascript:, data: and the like are dropped
     tk = title_key(t)
     ch = content_hash(t, text)
-    g = _scalar(guid).strip() or (lk or "") or f"sha256:{ch}"
+    g = raw["guid"].strip() or (lk or "") or f"sha256:{ch}"
     if len(g) > MAX_GUID:
         import hashlib
 
         g = "sha256:" + hashlib.sha256(g.encode("utf-8", "replace")).hexdigest()
-    published = parse_date(date_raw if not isinstance(date_raw, str) else date_raw.strip() or None, fallback=date_struct)
+    date_in = raw["date"].strip() or None if isinstance(date_raw, str) else date_raw
+    published = parse_date(date_in, fallback=date_struct)
     note = None
     source: Literal["feed", "first_seen"] = "feed"
     if published is None:
-        raw = _scalar(date_raw).strip()
-        note = f"发布时间“{_clip(raw, 60)}”无法识别，按首次看到的时间计" if raw else "条目没有发布时间，按首次看到的时间计"
+        shown = raw["date"].strip() if isinstance(date_raw, str) else scrub_text(_scalar(date_raw)).strip()
+        note = f"发布时间“{_clip(shown, 60)}”无法识别，按首次看到的时间计" if shown else "条目没有发布时间，按首次看到的时间计"
         published, source = now, "first_seen"
     return ParsedItem(
         guid=g, title=t, link=lk, text=text, published_at=published, published_source=source,
-        declared_level=_clip(_scalar(level).strip(), 50) or None,
-        declared_category=_clip(_scalar(category).strip(), 100) or None,
-        content_hash=ch, title_key=tk, date_note=note,
+        declared_level=_clip(raw["level"].strip(), 50) or None,
+        declared_category=_clip(raw["category"].strip(), 100) or None,
+        content_hash=ch, title_key=tk, date_note=note, damage_note="；".join(damage) or None,
     )
 
 
@@ -213,19 +313,28 @@ def _scalar(v: Any) -> str:
 
 
 def _result(items: list[ParsedItem], rejects: list[str], fatal: str | None, enc: str | None,
-            note: str | None = None) -> ParseResult:
-    if fatal and not items:
-        return ParseResult((), "rejected", fatal, tuple(rejects), enc)
+            note: str | None = None, damage: list[str] | None = None) -> ParseResult:
+    """The document's verdict. Text quoted from the feed is scrubbed: reasons go to the database and logs."""
+    rej = tuple(scrub_text(r) for r in rejects)
+    dmg = [*(damage or ()), *(f"条目“{_clip(it.title, 30)}”：{it.damage_note}" for it in items if it.damage_note)]
+    dmg_t = tuple(scrub_text(d) for d in dmg)
     if fatal:
-        return ParseResult(tuple(items), "partial", fatal, tuple(rejects), enc)
+        fatal = scrub_text(fatal)
+    if fatal and not items:
+        return ParseResult((), "rejected", fatal, rej, enc, dmg_t)
+    if fatal:
+        return ParseResult(tuple(items), "partial", fatal, rej, enc, dmg_t)
     if rejects and not items:
-        return ParseResult((), "rejected", f"{len(rejects)} 个条目均无法使用：{rejects[0]}", tuple(rejects), enc)
+        return ParseResult((), "rejected", f"{len(rej)} 个条目均无法使用：{rej[0]}", rej, enc, dmg_t)
     if rejects:
-        return ParseResult(tuple(items), "partial", f"{len(rejects)} 个条目无法使用：{rejects[0]}", tuple(rejects), enc)
+        return ParseResult(tuple(items), "partial", f"{len(rej)} 个条目无法使用：{rej[0]}", rej, enc, dmg_t)
+    if dmg_t:
+        head = f"内容有损坏，已修复后采用（{len(dmg_t)} 处）：{dmg_t[0]}"
+        return ParseResult(tuple(items), "damaged", "；".join(x for x in (head, note) if x), (), enc, dmg_t)
     return ParseResult(tuple(items), "ok", note, (), enc)
 
 
-def _parse_xml(text: str, enc: str, note: str | None, now: dt.datetime) -> ParseResult:
+def _parse_xml(text: str, enc: str, note: str | None, now: dt.datetime, damage: list[str]) -> ParseResult:
     if looks_like_html(text):
         return ParseResult((), "rejected", "收到的是 HTML 网页而不是订阅源（可能是错误页或登录页）", (), enc)
     fixed = re.sub(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])[^"']*(["'])""", r"\1utf-8\2", text, count=1)
@@ -259,7 +368,7 @@ def _parse_xml(text: str, enc: str, note: str | None, now: dt.datetime) -> Parse
             rejects.append(f"第 {i + 1} 个条目：{got}")
         else:
             items.append(got)
-    return _result(items, rejects, fatal, enc, note)
+    return _result(items, rejects, fatal, enc, note, damage)
 
 
 def _raw(entry: Any, key: str) -> Any:
@@ -284,7 +393,7 @@ JSONFEED = JsonMapping(items="items", id="id", title="title", body="content_text
 
 
 def _parse_json(text: str, enc: str, note: str | None, mapping: JsonMapping | None, kind: str,
-                now: dt.datetime) -> ParseResult:
+                now: dt.datetime, damage: list[str]) -> ParseResult:
     if looks_like_html(text):
         return ParseResult((), "rejected", "收到的是 HTML 网页而不是 JSON（可能是错误页或登录页）", (), enc)
     try:
@@ -300,7 +409,7 @@ def _parse_json(text: str, enc: str, note: str | None, mapping: JsonMapping | No
     if m.items:
         found, rows = _path(doc, m.items)
         if not found or not isinstance(rows, list):
-            keys = ", ".join(list(doc)[:10]) if isinstance(doc, dict) else type(doc).__name__
+            keys = scrub_text(", ".join(list(doc)[:10])) if isinstance(doc, dict) else type(doc).__name__
             return ParseResult((), "rejected", f"映射不匹配：找不到条目列表“{m.items}”（顶层是：{keys}）", (), enc)
     elif isinstance(doc, list):
         rows = doc
@@ -331,7 +440,7 @@ def _parse_json(text: str, enc: str, note: str | None, mapping: JsonMapping | No
             rejects.append(f"第 {i + 1} 个条目：{got}")
         else:
             items.append(got)
-    return _result(items, rejects, None, enc, note)
+    return _result(items, rejects, None, enc, note, damage)
 
 
 def parse_feed(body: bytes, *, content_type: str | None, kind: str, mapping: JsonMapping | None = None,
@@ -343,9 +452,10 @@ def parse_feed(body: bytes, *, content_type: str | None, kind: str, mapping: Jso
         k = kind
         if k == "file":
             k = sniff_kind(body, content_type)
-        text, enc, note = decode(body, content_type)
+        text, enc, note, broken = decode(body, content_type)
+        damage = [broken] if broken else []
         if k in ("json", "jsonfeed"):
-            return _parse_json(text, enc, note, mapping, k, now)
-        return _parse_xml(text, enc, note, now)
+            return _parse_json(text, enc, note, mapping, k, now, damage)
+        return _parse_xml(text, enc, note, now, damage)
     except Exception as exc:  # the last line of defence: bad input must never crash a poll
-        return ParseResult((), "rejected", f"解析失败（{type(exc).__name__}: {_clip(str(exc), 160)}）", ())
+        return ParseResult((), "rejected", scrub_text(f"解析失败（{type(exc).__name__}: {_clip(str(exc), 160)}）"), ())

@@ -36,6 +36,7 @@ class Analysis:
     rejects: tuple[str, ...] = ()
     held: int = 0
     body_hash: str | None = None
+    damage: tuple[str, ...] = ()
 
 
 def body_hash(fr: FetchResult) -> str:
@@ -64,6 +65,7 @@ def analyse(cfg: SourceConfig, fr: FetchResult, *, now: dt.datetime, previous_ha
     rejects: list[str] = []
     reasons: list[str] = []
     statuses: list[str] = []
+    damage: list[str] = []
     many = len(fr.documents) > 1
     for doc in fr.documents:
         res = parse_feed(doc.body, content_type=doc.content_type, kind=doc_kind(cfg, doc.name, doc.body, doc.content_type),
@@ -71,6 +73,7 @@ def analyse(cfg: SourceConfig, fr: FetchResult, *, now: dt.datetime, previous_ha
         label = f"{Path(doc.name).name}：" if many else ""
         items.extend(res.items)
         rejects.extend(label + r for r in res.rejects)
+        damage.extend(label + d for d in res.damage)
         statuses.append(res.status)
         if res.reason and res.status != "ok":
             reasons.append(label + res.reason)
@@ -83,12 +86,14 @@ def analyse(cfg: SourceConfig, fr: FetchResult, *, now: dt.datetime, previous_ha
         status = "rejected"
     elif all(s == "ok" for s in statuses):
         status = "ok"
+    elif all(s in ("ok", "damaged") for s in statuses):
+        status = "damaged"  # every item kept, some text repaired: healthy, but never silently "ok"
     else:
         status = "partial"
     if status == "rejected" and items:
         status = "partial"
     ready, held = settle_dates(tuple(items), now, replay=not is_http(cfg.url))
-    return Analysis(status, "；".join(reasons) or None, ready, tuple(rejects), held, bh)
+    return Analysis(status, "；".join(reasons) or None, ready, tuple(rejects), held, bh, tuple(damage))
 
 
 def ingest_fetched(engine: Engine, cfg: SourceConfig, fr: FetchResult, *, now: dt.datetime, state: Any | None,
@@ -99,10 +104,11 @@ def ingest_fetched(engine: Engine, cfg: SourceConfig, fr: FetchResult, *, now: d
     if a.status == "ok" and a.held == 0:
         # Only a fully read document earns validators: after a failure the next poll must fetch it again.
         validators = {"etag": fr.etag, "last_modified": fr.last_modified, "body_hash": a.body_hash}
-    elif a.status in ("partial", "rejected", "error"):
+    elif a.status in ("partial", "rejected", "error", "damaged"):
+        # A damaged document is read again next time, so its damage is reported again until it is fixed.
         validators = {"etag": None, "last_modified": None, "body_hash": None}
     return store_poll(engine, cfg, now=now, status=a.status, reason=a.reason, items=a.items, rejects=a.rejects,
-                      held=a.held, jitter=random.random() if jitter is None else jitter, validators=validators,
+                      held=a.held, damage=a.damage, jitter=random.random() if jitter is None else jitter, validators=validators,
                       http_status=fr.status, elapsed_ms=fr.elapsed_ms)
 
 

@@ -27,6 +27,9 @@ CHUNK = 300
 ITEM = Item.__table__
 SOURCE = Source.__table__
 FAILED = ("partial", "rejected", "error")
+DAMAGED = "damaged"
+"""Every item kept but some text repaired: the source stays healthy (no backoff, which would slow a
+5-hour incident) yet ``last_error`` says what was lost and ``source.damaged`` is audited (issue 13)."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class ItemOutcome:
 class PollReport:
     source: str
     status: str
-    """ok | not_modified | unchanged | partial | rejected | error"""
+    """ok | damaged | not_modified | unchanged | partial | rejected | error"""
     reason: str | None = None
     new: int = 0
     duplicate: int = 0
@@ -57,6 +60,8 @@ class PollReport:
     held: int = 0
     """Replay only: items dated after ``now``, left for a later poll."""
     rejects: tuple[str, ...] = field(default=())
+    damage: tuple[str, ...] = field(default=())
+    """One line per repair (bytes replaced, characters replaced or dropped)."""
     items: tuple[ItemOutcome, ...] = field(default=())
     next_poll_at: dt.datetime | None = None
     consecutive_failures: int = 0
@@ -177,6 +182,8 @@ def _row(d: Decision, cfg: SourceConfig, now: dt.datetime) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if it.date_note:
         extra["date_note"] = it.date_note
+    if it.damage_note:
+        extra["damage_note"] = it.damage_note
     if d.same_story_as is not None:
         extra["same_story_as"] = d.same_story_as
     if d.match_id is not None:
@@ -193,6 +200,7 @@ def _row(d: Decision, cfg: SourceConfig, now: dt.datetime) -> dict[str, Any]:
 
 def store_poll(engine: Engine, cfg: SourceConfig, *, now: dt.datetime, status: str, reason: str | None,
                items: list[ParsedItem], rejects: tuple[str, ...] = (), held: int = 0, jitter: float = 0.5,
+               damage: tuple[str, ...] = (),
                validators: dict[str, str | None] | None = None, http_status: int | None = None,
                elapsed_ms: int = 0) -> PollReport:
     """Decide and write one poll in one transaction: items, source health, audit events."""
@@ -214,13 +222,17 @@ def store_poll(engine: Engine, cfg: SourceConfig, *, now: dt.datetime, status: s
         failures = (row.consecutive_failures + 1) if failed else 0
         values: dict[str, Any] = {
             "last_polled_at": now, "consecutive_failures": failures,
-            "next_poll_at": next_poll_at(now, cfg.interval, failures, jitter),
+            # A partial feed still delivered items: poll it at the regular interval, never backed off (an
+            # incident in a feed with one persistently broken item must not wait hours; issue 13).
+            "next_poll_at": next_poll_at(now, cfg.interval, 0 if status == "partial" else failures, jitter),
             "items_total": row.items_total + len(fresh),
         }
         if failed:
             values.update(last_error_at=now, last_error=reason)
         else:
             values["last_success_at"] = now
+            if status == DAMAGED:
+                values.update(last_error_at=now, last_error=reason)
         if validators is not None:
             values.update(validators)
         session.execute(update(SOURCE).where(SOURCE.c.name == cfg.name).values(**values))
@@ -230,7 +242,7 @@ def store_poll(engine: Engine, cfg: SourceConfig, *, now: dt.datetime, status: s
                                      published_source=d.item.published_source) for d in decisions)
         count = {k: sum(1 for d in decisions if d.outcome == k) for k in ("new", "duplicate", "attached", "same_story", "release")}
         report = PollReport(source=cfg.name, status=status, reason=reason, rejected=len(rejects), held=held,
-                            rejects=tuple(rejects), items=outcomes, next_poll_at=values["next_poll_at"],
+                            rejects=tuple(rejects), damage=tuple(damage), items=outcomes, next_poll_at=values["next_poll_at"],
                             consecutive_failures=failures, http_status=http_status, elapsed_ms=elapsed_ms, **count)
         subject = f"source:{cfg.name}"
         audit.record(session, at=now, kind="source.polled", subject=subject,
@@ -239,4 +251,7 @@ def store_poll(engine: Engine, cfg: SourceConfig, *, now: dt.datetime, status: s
             audit.record(session, at=now, kind="source.rejected", subject=subject,
                          data={"status": status, "reason": reason, "rejects": list(rejects[:20]),
                                "consecutive_failures": failures})
+        elif status == DAMAGED:
+            audit.record(session, at=now, kind="source.damaged", subject=subject,
+                         data={"reason": reason, "damage": list(damage[:20])})
     return report

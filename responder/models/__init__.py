@@ -7,12 +7,14 @@ from responder.models.cases import Case, Clock, ClockStep, Release
 from responder.models.ingest import Item, Source
 from responder.models.outbox import DeliveryAttempt, OutboxMessage
 from responder.models.plan import PlanCompletion, PlanExperience
-from responder.models.reports import WeeklyReport
+from responder.models.reports import LedgerReport, WeeklyReport
 from responder.models.types import UtcDateTime
+from responder.models.web import LoginAttempt, WebUser
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AuditEvent", "Case", "Clock", "ClockStep", "DeliveryAttempt", "Item", "Meta", "OutboxMessage",
-    "PlanCompletion", "PlanExperience", "Release", "Source", "UtcDateTime", "WeeklyReport", "metadata",
+    "AuditEvent", "Case", "Clock", "ClockStep", "DeliveryAttempt", "Item", "LedgerReport", "LoginAttempt", "Meta",
+    "OutboxMessage", "PlanCompletion", "PlanExperience", "Release", "Source", "UtcDateTime", "WebUser", "WeeklyReport",
+    "metadata",
 ]

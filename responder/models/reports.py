@@ -30,3 +30,26 @@ class WeeklyReport(SQLModel, table=True):
     figures: dict[str, Any] = json_field()
     files: dict[str, Any] = json_field()
     """Archived file name → SHA-256 of its content."""
+
+
+class LedgerReport(SQLModel, table=True):
+    """A month's response ledger as archived and sent by the month-end job (issue 18).
+
+    Its own table rather than a ``weekly_report`` row: that table's UNIQUE
+    ``week`` and weekly ``figures`` are what the weekly job, the demo and the
+    console read, and a month mixed in would be misread as a week. The UNIQUE
+    ``month`` makes the month-end job run once across restarts and daemons.
+    """
+
+    __tablename__ = "ledger_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7, unique=True)  # 2022-07
+    generated_at: dt.datetime = utc_required()
+    chain_head: str = Field(default="", max_length=64)
+    chain_seq: int = 0
+    path: str = ""
+    summary: dict[str, Any] = json_field()
+    """The ledger's ``summary`` (totals, units, trend, text); the rows are in the archived files."""
+    files: dict[str, Any] = json_field()
+    """Archived file name → SHA-256 of its content."""

@@ -206,6 +206,15 @@ def render_weekly(figures: dict[str, Any], fmt: str, *, templates_dir: Path | No
     raise ReportRenderError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
 
 
+def _xlsx_cell(value: Any) -> Any:
+    """A spreadsheet-safe cell without the control characters openpyxl refuses (a provider's error text
+    carrying one made the whole workbook fail)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    v = spreadsheet_safe(value)
+    return ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
+
+
 def _xlsx(f: dict[str, Any], tables: list[dict[str, Any]]) -> bytes:
     try:
         import openpyxl
@@ -229,9 +238,9 @@ def _xlsx(f: dict[str, Any], tables: list[dict[str, Any]]) -> bytes:
         for c in sh[2]:
             c.font = bold
         for r in t["rows"]:
-            sh.append([spreadsheet_safe(c) for c in r])
+            sh.append([_xlsx_cell(c) for c in r])
         if t["total"]:
-            sh.append([spreadsheet_safe(c) for c in t["total"]])
+            sh.append([_xlsx_cell(c) for c in t["total"]])
     # Same figures, same bytes: fix the document and zip timestamps instead of "now".
     fixed = dt.datetime.fromisoformat(f["end"].replace("Z", "+00:00")).replace(tzinfo=None)
     wb.properties.created = wb.properties.modified = fixed

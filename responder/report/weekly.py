@@ -75,8 +75,11 @@ def week_bounds(week: str | None, now: dt.datetime) -> tuple[str, dt.datetime, d
         m = WEEK_RE.match(week.strip())
         if not m:
             raise WeekError(f"week {week!r} is not an ISO week such as 2022-W30")
+        year = int(m.group(1))
+        if not 1970 <= year <= 9998:  # converting year 1 or 9999 to UTC overflows datetime (issue 13)
+            raise WeekError(f"week {week!r}: the year must be between 1970 and 9998")
         try:
-            monday = dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+            monday = dt.date.fromisocalendar(year, int(m.group(2)), 1)
         except ValueError as exc:
             raise WeekError(f"week {week!r}: {exc}") from None
     iso = monday.isocalendar()

@@ -33,6 +33,7 @@ from responder.outbox import parse_quiet_hours
 from responder.plan.load import PlanError, plan_from_settings
 from responder.render import KINDS, Renderer
 from responder.report.job import parse_slot
+from responder.report.ledger_job import validate_ledger_config
 from responder.service import pipeline
 
 Check = Callable[[Settings], list[str]]
@@ -52,6 +53,10 @@ def check_weekly_slot(settings: Any) -> list[str]:
     except ValueError as exc:
         return [f"{settings.path}: {exc}"]
     return []
+
+
+def check_ledger(settings: Any) -> list[str]:
+    return [f"{settings.path}: {p}" for p in validate_ledger_config(settings)]
 
 
 def check_classifier(settings: Any) -> list[str]:
@@ -228,6 +233,7 @@ def check_startable(settings: Any) -> list[str]:
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("policies", check_policies),
     ("weekly slot", check_weekly_slot),
+    ("monthly ledger", check_ledger),
     ("classifier", check_classifier),
     ("routing departments", check_routing_departments),
     ("notify", check_notify),

@@ -286,10 +286,23 @@ def demo_duty_officer(ctx: Any, now: dt.datetime, out: TextIO) -> None:
         _say(out, now, f"值班员确认：发布“{rel.title}”对应案件 #{rel.case_id}（匹配得分 {rel.match_score}）")
 
 
+def _state_dir(state_dir: str | None, prefix: str) -> Path:
+    """The state directory, created and checked writable, or one clear line and exit 2 (never a traceback)."""
+    try:
+        d = Path(state_dir).resolve() if state_dir else Path(tempfile.mkdtemp(prefix=prefix))
+        d.mkdir(parents=True, exist_ok=True)
+        probe = d / ".responder-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return d
+    except OSError as exc:
+        print(f"错误 / error: --state-dir {state_dir}: {exc.strerror or exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def run_demo(*, state_dir: str | None, speed: float, as_json: bool, out: TextIO = sys.stdout) -> dict[str, Any]:
     keep = state_dir is not None
-    d = Path(state_dir).resolve() if keep else Path(tempfile.mkdtemp(prefix="responder-demo-"))
-    d.mkdir(parents=True, exist_ok=True)
+    d = _state_dir(state_dir, "responder-demo-")
     if (d / "responder.db").exists():
         (d / "responder.db").unlink()
         shutil.rmtree(d / "archive", ignore_errors=True)
@@ -321,8 +334,7 @@ def run_replay(*, feeds: str, start: dt.datetime, end: dt.datetime, state_dir: s
     sources = folder_sources(folder)
     if not sources:
         raise SystemExit(f"错误 / error: no .xml/.rss/.atom/.json feeds in {folder}")
-    d = Path(state_dir).resolve() if state_dir else Path(tempfile.mkdtemp(prefix="responder-replay-"))
-    d.mkdir(parents=True, exist_ok=True)
+    d = _state_dir(state_dir, "responder-replay-")
     if (d / "responder.db").exists():
         (d / "responder.db").unlink()
     res = asyncio.run(simulate(state_dir=d, sources=sources, start=start, end=end, speed=0, out=out, quiet_sinks=True))

@@ -25,6 +25,7 @@ from responder.plan import schedule_plan
 from responder.plan.load import plan_from_settings
 from responder.render import Renderer
 from responder.report import next_weekly_at, run_weekly_if_due
+from responder.report.ledger_job import next_ledger_at, run_ledger_if_due
 
 log = structlog.get_logger("responder.pipeline")
 
@@ -91,6 +92,10 @@ def weekly_step(ctx: Context, now: dt.datetime) -> str | None:
     return run_weekly_if_due(ctx.engine, ctx.settings, now)
 
 
+def ledger_step(ctx: Context, now: dt.datetime) -> str | None:
+    return run_ledger_if_due(ctx.engine, ctx.settings, now)
+
+
 async def tick(ctx: Context, now: dt.datetime, *, poll: bool = True) -> dict[str, Any]:
     """Everything due at ``now``, in order: hear, judge, escalate, deliver, report."""
     out: dict[str, Any] = {}
@@ -100,10 +105,12 @@ async def tick(ctx: Context, now: dt.datetime, *, poll: bool = True) -> dict[str
     out["advance"] = engine_step(ctx, now)
     out["dispatch"] = await dispatch_step(ctx, now)
     out["weekly"] = weekly_step(ctx, now)
+    out["ledger"] = ledger_step(ctx, now)
     return out
 
 
 def next_wakeup(ctx: Context, now: dt.datetime) -> dt.datetime | None:
-    """The earliest of: next clock step, next outbox attempt, next weekly slot."""
-    times = [t for t in (eng.next_due_at(ctx.engine), outbox_next(ctx.engine), next_weekly_at(ctx.settings, now)) if t]
+    """The earliest of: next clock step, next outbox attempt, next weekly slot, next month-end ledger slot."""
+    times = [t for t in (eng.next_due_at(ctx.engine), outbox_next(ctx.engine), next_weekly_at(ctx.settings, now),
+                         next_ledger_at(ctx.settings, now)) if t]
     return min(times) if times else None

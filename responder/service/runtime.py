@@ -48,6 +48,7 @@ from responder.service.metrics import serve
 from responder.service.sdnotify import Notifier
 from responder.service.status import collect
 from responder.timeutil import UTC, fmt_bj, utcnow
+from responder.web.server import start_in_loop
 
 log = structlog.get_logger("responder.runtime")
 
@@ -304,9 +305,12 @@ class Service:
         self.build_jobs()
         self.sched.start()
         self.metrics = start_metrics(self)
+        web = start_in_loop(self.settings, self.engine)  # the operator console, when [web] listen is set
         await self.work("start")  # what came due while we were down happens now
         self.notifier.ready(self.status_text())
         await self.stop_event.wait()
+        if web is not None:
+            await web.stop()
         self.sched.shutdown(wait=False)
         try:
             await asyncio.wait_for(self.work_lock.acquire(), timeout=STOP_GRACE_SECONDS)  # finish the send in progress
