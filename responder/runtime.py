@@ -99,6 +99,8 @@ class Service:
         self.lanes: dict[str, asyncio.Lock] = {name: asyncio.Lock() for name in LANES}
         """One dispatcher lane per channel: a hanging mail server holds only the e-mail lane."""
         self.lane_tasks: set[asyncio.Task] = set()
+        self.lane_again: set[str] = set()
+        """Lanes asked for a pass while busy: they make one more when the current one ends."""
         self.sched: Any = None
         self.ctx: Any = None
         self.last_error: str | None = None
@@ -180,10 +182,12 @@ class Service:
     def kick_dispatch(self) -> None:
         """Start a pass of every lane that is idle; a busy lane picks the new rows up on its next pass."""
         for name in LANES:
-            if not self.lanes[name].locked():
-                task = asyncio.ensure_future(self.dispatch_lane(name))
-                self.lane_tasks.add(task)
-                task.add_done_callback(self.lane_tasks.discard)
+            if self.lanes[name].locked():
+                self.lane_again.add(name)
+                continue
+            task = asyncio.ensure_future(self.dispatch_lane(name))
+            self.lane_tasks.add(task)
+            task.add_done_callback(self.lane_tasks.discard)
 
     async def dispatch(self) -> None:
         """The dispatcher tick: every idle lane makes a pass (each waits for nothing but its own channel)."""
@@ -196,16 +200,19 @@ class Service:
         if lock.locked():
             return
         async with lock:
-            ctx = self.ctx
-            try:
-                d = await pipeline.dispatch_step(ctx, utcnow(), only=(name,))
-                if d.claimed or d.dead:
-                    log.info("dispatch", lane=name, sent=d.sent, retried=d.retried, dead=d.dead, repeats=d.repeats,
-                             unconfirmed=d.unconfirmed)
-            except OperationalError as exc:
-                log.error("database.unavailable", error=str(exc).splitlines()[0], job=f"dispatch:{name}")
-            except Exception:
-                log.exception("dispatch.failed", lane=name)
+            again = True
+            while again and not self.stop_event.is_set():
+                self.lane_again.discard(name)
+                try:
+                    d = await pipeline.dispatch_step(self.ctx, utcnow(), only=(name,))
+                    if d.claimed or d.dead:
+                        log.info("dispatch", lane=name, sent=d.sent, retried=d.retried, dead=d.dead, repeats=d.repeats,
+                                 unconfirmed=d.unconfirmed)
+                except OperationalError as exc:
+                    log.error("database.unavailable", error=str(exc).splitlines()[0], job=f"dispatch:{name}")
+                except Exception:
+                    log.exception("dispatch.failed", lane=name)
+                again = name in self.lane_again
 
     def self_check(self) -> None:
         from responder import engine as eng
