@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from responder.channels import build_channels
 from responder.config import FileConfig, Settings
 from responder.data import load_units
 from responder.db import transaction
-from responder.models import DeliveryAttempt, OutboxMessage
+from responder.models import Case, Clock, ClockStep, DeliveryAttempt, OutboxMessage
+from responder.testing import busyday
 from responder.outbox import dispatch_due, enqueue
 from responder.render import Renderer
 
@@ -82,3 +84,30 @@ def rows(engine, kind: str | None = None) -> list[OutboxMessage]:
 def attempts(engine) -> list[DeliveryAttempt]:
     with Session(engine) as s:
         return list(s.exec(select(DeliveryAttempt).order_by(DeliveryAttempt.id)).all())
+
+
+def summary(engine) -> dict:
+    """What the day produced, by identities that do not depend on row ids (PostgreSQL sequences skip after a kill)."""
+    with Session(engine) as s:
+        titles = {c.id: c.title for c in s.exec(select(Case)).all()}
+        clocks = {c.id: (titles.get(c.case_id, c.subject), c.obligation) for c in s.exec(select(Clock)).all()}
+        steps = Counter((*clocks[st.clock_id], st.step_key, st.step_kind) for st in s.exec(select(ClockStep)).all())
+        msgs = list(s.exec(select(OutboxMessage)).all())
+    ident = lambda m: (m.kind, m.channel, m.recipient, titles.get(m.case_id), clocks.get(m.clock_id))  # noqa: E731
+    return {"steps": steps, "messages": Counter(ident(m) for m in msgs if m.kind != "digest"), "rows": msgs}
+
+
+def drain(config: Path, last: dt.datetime | None = None) -> None:
+    """After the last tick: reconcile and dispatch once more, later (what the next start would do)."""
+    from responder import pipeline
+
+    async def go() -> None:
+        ctx = busyday.context(config, owner="drain")
+        later = (last or busyday.schedule()[-1]) + busyday.TICK * 6
+        pipeline.startup(ctx, later)
+        await pipeline.dispatch_step(ctx, later)
+        for ch in ctx.channels.values():
+            await ch.aclose()
+        ctx.engine.dispose()
+
+    asyncio.run(go())

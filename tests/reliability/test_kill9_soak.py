@@ -14,11 +14,9 @@ intact (``responder audit verify``).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,65 +24,18 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
-from sqlmodel import Session, select
 
-from responder import db
 from responder.channels.base import provider_key
-from responder.models import Case, Clock, ClockStep, OutboxMessage
 from responder.testing import busyday
 from responder.testing.sms_gateway import GatewayStub
 from responder.testing.smtp import SmtpSink
 
-from .support import REPEAT
+from .support import REPEAT, drain, summary
 
 ITERATIONS = int(os.environ.get("RESPONDER_SOAK_ITERATIONS", "3"))
 EVENT_LIMIT = 300.0
 """Guard against a hung child only; every wait is on the child's progress file or its exit."""
 EXE = str(Path(sys.executable).parent / "responder")
-
-
-def summary(engine) -> dict:
-    """What the day produced, by identities that do not depend on row ids (PostgreSQL sequences skip after a kill)."""
-    with Session(engine) as s:
-        titles = {c.id: c.title for c in s.exec(select(Case)).all()}
-        clocks = {c.id: (titles.get(c.case_id, c.subject), c.obligation) for c in s.exec(select(Clock)).all()}
-        steps = Counter((*clocks[st.clock_id], st.step_key, st.step_kind) for st in s.exec(select(ClockStep)).all())
-        msgs = list(s.exec(select(OutboxMessage)).all())
-    ident = lambda m: (m.kind, m.channel, m.recipient, titles.get(m.case_id), clocks.get(m.clock_id))  # noqa: E731
-    return {"steps": steps, "messages": Counter(ident(m) for m in msgs if m.kind != "digest"), "rows": msgs}
-
-
-def drain(config: Path) -> None:
-    """After the last tick: reconcile and dispatch once more, later (what the next start would do)."""
-    from responder import pipeline
-
-    async def go() -> None:
-        ctx = busyday.context(config, owner="drain")
-        later = busyday.schedule()[-1] + busyday.TICK * 6
-        pipeline.startup(ctx, later)
-        await pipeline.dispatch_step(ctx, later)
-        for ch in ctx.channels.values():
-            await ch.aclose()
-        ctx.engine.dispose()
-
-    asyncio.run(go())
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory, sqlite_template):
-    """The busy day without a fault: the steps and messages every interrupted run must end up with."""
-    tmp = tmp_path_factory.mktemp("reference")
-    shutil.copyfile(sqlite_template, tmp / "ref.db")
-    with SmtpSink() as sink, GatewayStub() as stub:
-        cfg = busyday.write_config(tmp, database_url=f"sqlite:///{tmp / 'ref.db'}", smtp_port=sink.port, sms_url=stub.url)
-        asyncio.run(busyday.resume(cfg, tmp / "progress"))
-        drain(cfg)
-    engine = db.make_engine(f"sqlite:///{tmp / 'ref.db'}")
-    out = summary(engine)
-    engine.dispose()
-    assert out["steps"] and all(r.status in ("sent", "merged") for r in out["rows"])
-    return out
 
 
 def deliveries(stub: GatewayStub, sink: SmtpSink) -> Counter:

@@ -9,7 +9,6 @@ hanging provider never stops a clock.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 from responder.testing.sms_gateway import GatewayStub
