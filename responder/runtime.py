@@ -139,6 +139,7 @@ class Service:
             except Exception as exc:  # a bug must not kill a service that guards 5-hour deadlines
                 self.last_error = str(exc)[:200]
                 log.exception("work.failed", reason=reason)
+                self.kick_dispatch()  # the steps committed before the failure still go out now
                 return
         self.kick_dispatch()
         self.arm_wakeup()
