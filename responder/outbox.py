@@ -776,14 +776,16 @@ async def dispatch_due(engine: Engine, settings: Any, channels: dict[str, Channe
         by_channel.setdefault(r.channel, []).append(r)
 
     async def run_channel(name: str, items: list[OutboxMessage]) -> None:
-        sem = asyncio.Semaphore(lim.concurrency)
+        # No more in flight than the channel can carry at once: an attempt is opened only when its
+        # send can start, so a kill -9 marks as "unknown" only what may really have reached the provider.
+        ch = channels.get(name)
+        sem = asyncio.Semaphore(max(1, min(lim.concurrency, getattr(ch, "connections", lim.concurrency))))
 
         async def one(r: OutboxMessage) -> None:
             async with sem:
                 await b.deliver(r)
 
         await asyncio.gather(*(one(r) for r in items))
-        ch = channels.get(name)
         if ch is not None:
             try:
                 await ch.flush()

@@ -51,27 +51,31 @@ def test_engine_keeps_stepping_and_sms_keeps_going_while_the_mail_server_hangs(e
         t0 = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(hours=7)
 
         async def scenario() -> None:
-            loop = asyncio.get_running_loop()
-            add_item(engine, title="石台县丁香镇一化工厂发生爆炸 已致12人死亡", text="已造成12人死亡。", published_at=None,
-                     first_seen_at=t0, source="test-incident", role="incident")
-            await asyncio.wait_for(svc.work("open", now=t0), EVENT_LIMIT)  # opens the case; lanes start sending
-            assert await loop.run_in_executor(None, sink.stalled.wait, EVENT_LIMIT), "no e-mail reached the server"
-            # An e-mail is now held by the hung server (timeout 600 s). The engine must not wait for it:
-            await asyncio.wait_for(svc.work("tick", now=t0 + dt.timedelta(hours=6)), EVENT_LIMIT)
-            assert "overdue" in steps(engine)
-            assert not sink.release.is_set() and sink.stalls >= 1
-            # …and the SMS lane delivers the overdue notice while the e-mail lane is still stuck.
-            for _ in range(int(EVENT_LIMIT * 10)):
-                if any("超时" in m["text"] for m in stub.sent):
-                    break
-                await asyncio.sleep(0.1)
-            assert any("超时" in m["text"] for m in stub.sent)
-            assert svc.lanes["email"].locked(), "the e-mail lane is still held by the hung server"
-            sink.hang = ""
-            sink.release.set()
-            await asyncio.wait_for(asyncio.gather(*svc.lane_tasks), EVENT_LIMIT)
-            for ch in svc.ctx.channels.values():
-                await ch.aclose()
+            try:
+                loop = asyncio.get_running_loop()
+                add_item(engine, title="石台县丁香镇一化工厂发生爆炸 已致12人死亡", text="已造成12人死亡。", published_at=None,
+                         first_seen_at=t0, source="test-incident", role="incident")
+                await asyncio.wait_for(svc.work("open", now=t0), EVENT_LIMIT)  # opens the case; lanes start sending
+                assert await loop.run_in_executor(None, sink.stalled.wait, EVENT_LIMIT), "no e-mail reached the server"
+                # An e-mail is now held by the hung server (timeout 600 s). The engine must not wait for it:
+                await asyncio.wait_for(svc.work("tick", now=t0 + dt.timedelta(hours=6)), EVENT_LIMIT)
+                assert "overdue" in steps(engine)
+                assert not sink.release.is_set() and sink.stalls >= 1
+                # …and the SMS lane delivers the overdue notice while the e-mail lane is still stuck.
+                for _ in range(int(EVENT_LIMIT * 10)):
+                    if any("超时" in m["text"] for m in stub.sent):
+                        break
+                    await asyncio.sleep(0.1)
+                assert any("超时" in m["text"] for m in stub.sent)
+                assert svc.lanes["email"].locked(), "the e-mail lane is still held by the hung server"
+                sink.hang = ""
+                sink.release.set()
+                await asyncio.wait_for(asyncio.gather(*svc.lane_tasks), EVENT_LIMIT)
+                for ch in svc.ctx.channels.values():
+                    await ch.aclose()
+            finally:  # a failing run must not leave the hung server holding the worker threads
+                sink.hang = ""
+                sink.release.set()
 
         try:
             asyncio.run(scenario())
