@@ -125,6 +125,7 @@ async def resume(config: Path, progress: Path, ticks: int = TICKS) -> None:
     times = schedule(ticks)
     start = progress_of(progress)
     pipeline.startup(ctx, times[min(start, len(times) - 1)])
+    print("started", flush=True)  # the kill -9 scenario aims its kills at the work, not at the imports
     try:
         await run(ctx, times, progress=progress, start=start)
     finally:
