@@ -191,8 +191,12 @@ class Service:
             task.add_done_callback(self.lane_tasks.discard)
 
     async def dispatch(self) -> None:
-        """The dispatcher tick: every idle lane makes a pass (each waits for nothing but its own channel)."""
-        await asyncio.gather(*(self.dispatch_lane(name) for name in LANES if not self.lanes[name].locked()))
+        """The dispatcher tick: start the lanes and return at once.
+
+        Awaiting them here would keep this job "running" while one lane hangs, and
+        APScheduler (``max_instances=1``) would then skip the ticks the other lanes need.
+        """
+        self.kick_dispatch()
 
     async def dispatch_lane(self, name: str) -> None:
         from responder import pipeline
