@@ -118,6 +118,14 @@ def gazetteer_at(path: str | Path) -> Gazetteer:
     return _gazetteer_cached(str(p), p.stat().st_mtime)
 
 
+def gazetteer_for(settings: Any) -> Gazetteer:
+    """The configured gazetteer; the shipped one when the configuration has none (an older install)."""
+    path = getattr(settings, "data_paths", {}).get("gazetteer")
+    if path is not None and Path(path).exists():
+        return gazetteer_at(path)
+    return shipped_gazetteer()
+
+
 def shipped_gazetteer() -> Gazetteer:
     from responder.config import shipped_config_dir
 
@@ -140,6 +148,7 @@ _NOT_A_PLACE = frozenset("全县 我县 本县 该县 全市 本市 我市 该�
                          "城乡 各乡 乡镇 城镇 集镇 重镇 小镇 古镇 村镇 山村 农村 乡村 新村 全村 本村 该村 我村 邻村 各村 "
                          "村村 全镇 本镇 该镇 我镇 各镇 全乡 本乡 该乡 我乡 社区 街道".split())
 ADMIN_CHARS = "省市县区镇乡村州"
+ROAD_STOP = set("道马公修铁通断封堵上在到过经沿往去向经的小大工")
 CUT_CHARS = ADMIN_CHARS + "〇会的在和与及于一某该这其个名所座家处"
 """A place name starts after these: 潮阳区谷饶镇 → 谷饶镇, 居委会一家作坊 → (none)."""
 
@@ -199,6 +208,10 @@ def places(text: str, gaz: Gazetteer | None = None) -> Places:
             continue  # where victims were taken is not where it happened
         cut = max(prefix.rfind(ch) for ch in CUT_CHARS)
         prefix = prefix[cut + 1:] if cut >= 0 else prefix
+        if suffix in ("路", "街", "桥"):
+            prefix = prefix[-3:]  # 建设路, 胜利街; not 组织抢修道路
+            if prefix[-1] in ROAD_STOP or len(prefix) < 2:
+                continue
         name = prefix + suffix
         if len(prefix) < 2 or GENERIC_PREFIX_RE.match(prefix) or name in gaz.generic or prefix in gaz.generic:
             continue
@@ -403,7 +416,7 @@ def decide_release(new: Identity, cases: dict[int, Identity], words: dict[int, f
             continue
         sc = release_score(ev, words.get(cid, 0.0))
         if new.kind is None and c.kind is None and topic.get(cid):
-            sc = round(sc + 0.3, 3)
+            sc = round(sc + 0.35, 3)  # same topic word (收费, 停水 …): enough to ask a person
         if sc <= 0:
             continue
         reasons = ev.reasons(kind_names.get(new.kind or "", None))
@@ -419,7 +432,7 @@ def decide_release(new: Identity, cases: dict[int, Identity], words: dict[int, f
     close_rival = runner is not None and (runner.evidence.strength >= 1 and runner.evidence.conflict is None
                                           and (runner.evidence.same_kind or not ev.same_kind))
     kinds_agree = ev.same_kind or (new.kind is None and cases[best.case_id].kind is None and topic.get(best.case_id, False))
-    if kinds_agree and ev.conflict is None and ev.strength >= 2 and ev.shared.get(FINE) and not close_rival:
+    if kinds_agree and ev.conflict is None and ev.strength >= 2 and not close_rival:
         return ReleaseDecision("attach", best, tuple(cands[:3]))
     if best.score >= PROPOSE_SCORE:
         return ReleaseDecision("propose", best, tuple(cands[:3]))
