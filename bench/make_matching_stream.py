@@ -95,7 +95,7 @@ def place_phrase(ev: dict, detail: int) -> str:
     return f"{ev['village']}" + (fac or "")
 
 
-def report(ev: dict, outlet: int, r: random.Random) -> tuple[str, str]:
+def report(ev: dict, outlet: int, r: random.Random, published: dt.datetime) -> tuple[str, str]:
     """One outlet's own telling of the event (different words, different facts)."""
     k = KINDS[ev["kind"]]
     phrases, heads, _rel = k["variants"][ev["variant"]]
@@ -119,7 +119,8 @@ def report(ev: dict, outlet: int, r: random.Random) -> tuple[str, str]:
                 f"现场一度十分混乱，{who}围观。{cas}。{hosp}目前事件正在处置中。")
     elif outlet == 2:  # local WeChat account: village first, hospital detail, no township
         title = f"突发！{ev['village']}{site}{heads[0]}"
-        text = (f"今天{short.split('日')[1]}，{place_phrase(ev, 0)}{verb}。有村民拍下视频发到朋友圈，画面中可以看到现场情况。"
+        day = "今天" if published.date() == ev["at"].date() else "昨天"
+        text = (f"{day}{short.split('日')[1]}，{place_phrase(ev, 0)}{verb}。有村民拍下视频发到朋友圈，画面中可以看到现场情况。"
                 f"据了解，{cas}。{hosp}小编将持续关注。")
     else:  # netizen post: first person, sparse facts, township only
         title = f"网友爆料：{ev['town']}{heads[-1]}了"
@@ -167,8 +168,8 @@ def build(seed: int = 14) -> dict:
     for ev in events:
         outlets = r.sample([0, 1, 2, 3], k=r.choice([2, 3, 3, 4]) if ev["n"] % 5 else 1)
         for m, o in enumerate(sorted(outlets, key=lambda x: r.random())):
-            title, text = report(ev, o, r)
             t = ev["at"] + dt.timedelta(minutes=25 + 70 * m + r.randint(0, 30))
+            title, text = report(ev, o, r, t)
             items.append({"id": f"{ev['id']}-r{m}", "event": ev["id"], "role": "opinion", "outlet": ["agency", "citypaper",
                           "wechat", "netizen"][o], "published_at": t.isoformat(), "title": title, "text": text})
     # Releases: about half the reported events get the county's 情况通报 2-4 hours later; events with no

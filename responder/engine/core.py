@@ -531,13 +531,22 @@ def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Cla
                     loaded = True
                 target = _similar_case(s, item, stories)
             joined = False
+            if target is not None and item.attach_reason and "高度相似" in item.attach_reason:
+                if identities is None:
+                    identities = joining.case_identities(s, event_identity.gazetteer_for(settings),
+                                                         answered_since=now - event_identity.JOIN_WINDOW)
+                veto = joining.story_conflict(item, decision, target.id, identities, event_identity.gazetteer_for(settings))
+                if veto:  # similar words, different event: never merge on wording alone (issue 14)
+                    item.extra = {**(item.extra or {}), "story_vetoed": f"与案件#{target.id}文字相似但{veto}"}
+                    item.attach_reason, target = None, None
             if target is None:
                 if identities is None:
-                    identities = joining.case_identities(s, event_identity.gazetteer_for(settings))
+                    identities = joining.case_identities(s, event_identity.gazetteer_for(settings),
+                                                         answered_since=now - event_identity.JOIN_WINDOW)
                 target = joining.join_by_identity(s, item, decision, identities, event_identity.gazetteer_for(settings),
                                                   joining.kind_names(settings), now)
                 joined = target is not None
-            if target is not None and target.state == "open":
+            if target is not None and (target.state == "open" or joined):
                 item.case_id = target.id
                 item.status = "classified"
                 s.add(item)
@@ -545,7 +554,7 @@ def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Cla
                 audit.record(s, at=now, kind="item.joined" if joined else "item.attached", subject=f"case:{target.id}",
                              data={"item_id": item.id, "reason": item.attach_reason,
                                    **({"reasons": item.extra["join"]["reasons"]} if joined else {})})
-                if LEVEL_RANK[decision.level] > LEVEL_RANK[target.level] and decision.clock == "5h":
+                if target.state == "open" and LEVEL_RANK[decision.level] > LEVEL_RANK[target.level] and decision.clock == "5h":
                     _upgrade(s, settings, policies, target, decision, item, now)
                     res.upgraded.append(target.id)
                 continue

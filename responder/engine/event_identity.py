@@ -57,6 +57,7 @@ class Gazetteer:
     areas: frozenset[str]
     generic: frozenset[str]
     treatment: tuple[str, ...]
+    village_town: dict[str, str] = field(default_factory=dict)
 
     def names(self) -> list[tuple[str, str]]:
         """(name, level), longest first so 秋浦河漂流 wins over 秋浦河."""
@@ -89,11 +90,14 @@ def load_gazetteer(path: str | Path) -> Gazetteer:
 
     towns: list[str] = []
     villages: list[str] = []
+    village_town: dict[str, str] = {}
     for i, t in enumerate(raw.get("township", [])):
         if not isinstance(t, dict) or not isinstance(t.get("name"), str) or len(t["name"]) < 2:
             raise GazetteerError(f"{path}: township[{i}].name: a township needs a name")
         towns.append(t["name"])
-        villages += names(f"township[{i}]", "villages", t)
+        mine = names(f"township[{i}]", "villages", t)
+        villages += mine
+        village_town.update({v: t["name"] for v in mine})
     if not towns:
         raise GazetteerError(f"{path}: township: at least one township is needed")
     county = names("county")
@@ -105,7 +109,7 @@ def load_gazetteer(path: str | Path) -> Gazetteer:
         raise GazetteerError(f"{path}: names listed twice: {'、'.join(dup)}")
     return Gazetteer(frozenset(county), frozenset(towns), frozenset(villages), frozenset(names("streets")),
                      frozenset(names("facilities")), frozenset(names("areas")), frozenset(names("generic", "words")),
-                     tuple(names("treatment", "suffixes")))
+                     tuple(names("treatment", "suffixes")), village_town)
 
 
 @lru_cache(maxsize=4)
@@ -140,7 +144,12 @@ ADMIN_RE = re.compile(rf"([{_HAN}]{{2,4}}?)(街道|社区|居委会|村委会|�
 WIDE_RE = re.compile(rf"([{_HAN}]{{2}})(县|市)(?![{_HAN}]{{0,1}}(?:民|委|长|场|区|政府|级|里|内|境|城区|领导))")
 FACILITY_RE = re.compile(rf"([{_HAN}A-Za-z0-9]{{1,6}}?)(工业园区|开发区|小区|花园|大道|大街|路|街|小学|中学|学校|幼儿园|医院|卫生院|"
                          rf"公司|工厂|化工厂|厂|景区|水库|市场|养老院|敬老院|火车站|汽车站|客运站|隧道|大桥|桥|高速|国道|省道|县道|"
-                         rf"收费站|服务区|商场|超市|酒店|宾馆|酒吧|作坊|矿|煤矿|寺)(?![生长员工人])")
+                         rf"收费站|服务区|商场|超市|酒店|宾馆|酒吧|作坊|矿|煤矿|寺)(?![生长员工人过口边旁面上])")
+VEHICLES = ("货车", "面包车", "客车", "大巴", "中巴", "轿车", "农用车", "三轮车", "摩托车", "校车", "渣土车", "槽罐车",
+            "油罐车", "挂车", "搅拌车", "公交车", "出租车")
+"""What was involved tells two accidents apart like a site does (a 货车 rolled over, a 面包车 crashed)."""
+NAMED_SUFFIXES = frozenset("大道 大街 路 街 火车站 汽车站 客运站 隧道 大桥 桥 高速 国道 省道 县道 收费站 服务区".split())
+"""Roads, stations and bridges carry a proper name (合宁高速, 昆明火车站); a factory or school found by its suffix may not."""
 ROAD_RE = re.compile(r"(?:[GSX]\d{1,4}|\d{3})(?:国道|省道|县道|线)|[GSX]\d{1,4}|\d{3}国道")
 GENERIC_PREFIX_RE = re.compile(rf"^(?:[一二三四五六七八九十两几多数某该这那本其此各全我当附近一所一家一座一处一名多名\d]|"
                                rf"当地|附近|城区|县城|镇上|村里|乡村|农村|城市|省|市|县|区)")
@@ -149,7 +158,9 @@ _NOT_A_PLACE = frozenset("全县 我县 本县 该县 全市 本市 我市 该�
                          "村村 全镇 本镇 该镇 我镇 各镇 全乡 本乡 该乡 我乡 社区 街道".split())
 ADMIN_CHARS = "省市县区镇乡村州"
 ROAD_STOP = set("道马公修铁通断封堵上在到过经沿往去向经的小大工")
-CUT_CHARS = ADMIN_CHARS + "〇会的在和与及于一某该这其个名所座家处"
+CUT_CHARS = ADMIN_CHARS + "〇会的在和与及于一某该这其到看是有了从向对被把过"
+MEASURE_CHARS = "家座所处个名栋辆场间"
+"""Measure words left at the start after a cut (一家茶厂 → 家茶厂 → 茶厂); 严家村 keeps its 家."""
 """A place name starts after these: 潮阳区谷饶镇 → 谷饶镇, 居委会一家作坊 → (none)."""
 
 
@@ -168,6 +179,8 @@ class Places:
     fine: frozenset[str] = frozenset()
     town: frozenset[str] = frozenset()
     wide: frozenset[str] = frozenset()
+    site: frozenset[str] = frozenset()
+    """Facilities found by their suffix only (石料厂, 贡溪小学): they tell two events apart, never join them."""
 
     def all(self) -> frozenset[str]:
         return self.fine | self.town | self.wide
@@ -180,9 +193,12 @@ def places(text: str, gaz: Gazetteer | None = None) -> Places:
     fine: set[str] = set()
     town: set[str] = set()
     wide: set[str] = set()
+    site: set[str] = set()
     for name, level in gaz.names():
         if name in t:
             {FINE: fine, TOWN: town, WIDE: wide}[level].add(name)
+            if name in gaz.village_town:
+                town.add(gaz.village_town[name])  # a listed village says its township too
             t = t.replace(name, "〇" * len(name))  # a listed name is not read again by the suffix rules
     for c in gaz.county:
         t = t.replace(c, "〇" * len(c))
@@ -190,6 +206,8 @@ def places(text: str, gaz: Gazetteer | None = None) -> Places:
         name = m.group(0)
         stem = m.group(1)
         cut = max(stem.rfind(ch) for ch in CUT_CHARS)
+        if cut >= 0 and stem[cut] in "一这那该某其" and stem[cut + 1:cut + 2] in tuple(MEASURE_CHARS):
+            cut += 1  # 一个村 → (none); 严家村 keeps its 家
         stem = stem[cut + 1:] if cut >= 0 else stem
         name = stem + m.group(2)
         if len(stem) < 2 or name in _NOT_A_PLACE or GENERIC_PREFIX_RE.match(stem):
@@ -207,23 +225,54 @@ def places(text: str, gaz: Gazetteer | None = None) -> Places:
         if any(s in suffix for s in gaz.treatment) or _treated(t, m.start()):
             continue  # where victims were taken is not where it happened
         cut = max(prefix.rfind(ch) for ch in CUT_CHARS)
+        if cut >= 0 and prefix[cut] in "一这那该某其" and prefix[cut + 1:cut + 2] in tuple(MEASURE_CHARS):
+            cut += 1  # 一家茶厂 → 茶厂
         prefix = prefix[cut + 1:] if cut >= 0 else prefix
         if suffix in ("路", "街", "桥"):
             prefix = prefix[-3:]  # 建设路, 胜利街; not 组织抢修道路
-            if prefix[-1] in ROAD_STOP or len(prefix) < 2:
+            if len(prefix) < 2 or prefix[-1] in ROAD_STOP:
                 continue
         name = prefix + suffix
         if len(prefix) < 2 or GENERIC_PREFIX_RE.match(prefix) or name in gaz.generic or prefix in gaz.generic:
             continue
         if any(name.endswith(g) and name[:-len(g)] in ("中心", "第一", "第二", "实验", "人民", "县") for g in gaz.generic):
             continue
-        fine.add(name)
-    return Places(frozenset(fine), frozenset(town), frozenset(wide))
+        (fine if suffix in NAMED_SUFFIXES else site).add(name)
+    site.update(w for w in VEHICLES if w in t)
+    return Places(frozenset(fine), frozenset(town), frozenset(wide), frozenset(site))
 
 
 # ------------------------------------------------------------------ identity
 
 
+DAY_RE = re.compile(r"(?:(\d{1,2})月)?(\d{1,2})日(?=凌晨|清晨|早上|早晨|上午|中午|午间|下午|傍晚|晚上|晚间|夜间|夜里|深夜|晚|夜|\d|零时|[，,])")
+RELATIVE_DAYS = (("前天", -2), ("昨天", -1), ("昨日", -1), ("昨晚", -1), ("昨夜", -1), ("今天", 0), ("今日", 0), ("今晨", 0),
+                 ("今早", 0), ("刚刚", 0), ("今天凌晨", 0))
+
+
+def event_days(text: str, at: dt.datetime) -> frozenset[int]:
+    """Days of the month the text says the event happened on (Beijing); relative words read from ``at``."""
+    t = _norm(text)
+    local = at.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    days = {int(m.group(2)) for m in DAY_RE.finditer(t) if 1 <= int(m.group(2)) <= 31}
+    for word, delta in RELATIVE_DAYS:
+        if word in t:
+            days.add((local + dt.timedelta(days=delta)).day)
+    return frozenset(days)
+
+
+FACT_WEIGHT = {
+    "deaths": lambda v: 2 if v >= 2 else 1, "missing": lambda v: 2 if v >= 2 else 1,
+    "serious_injuries": lambda v: 1 if v >= 2 else 0, "injuries": lambda v: 1 if v >= 2 else 0,
+    "poisoned": lambda v: 2 if v >= 5 else 0,
+}
+"""How much an agreeing count says: a death toll or a number of poisoned people is distinctive (2), a
+single death or an injury count less so (1), one injured person nothing. A wider place needs 2."""
+TOWN_JOIN_HOURS = 6
+"""A join on a township alone (no village in common) only within hours: a second event of the same
+kind in the same township later that day is the distractor to fear."""
+DAY_HEAD = 160
+"""The event's day is told in the opening; later dates are background (a previous quake, a meeting)."""
 COUNT_METRICS = ("deaths", "missing", "injuries", "serious_injuries", "poisoned")
 METRIC_NAMES = {"deaths": "死亡", "missing": "失踪", "injuries": "受伤", "serious_injuries": "重伤", "poisoned": "中毒"}
 
@@ -237,6 +286,8 @@ class Identity:
     at: dt.datetime
     counts: dict[str, int] = field(default_factory=dict)
     magnitude: float | None = None
+    days: frozenset[int] = frozenset()
+    """Days of the month the event is said to have happened (a report's first lines name it)."""
 
 
 def counts_of(facts: dict[str, Any] | None) -> tuple[dict[str, int], float | None]:
@@ -256,7 +307,7 @@ def counts_of(facts: dict[str, Any] | None) -> tuple[dict[str, int], float | Non
 def identity(text: str, kind: str | None, facts: dict[str, Any] | None, at: dt.datetime,
              gaz: Gazetteer | None = None) -> Identity:
     counts, mag = counts_of(facts)
-    return Identity(kind, places(text, gaz), at, counts, mag)
+    return Identity(kind, places(text, gaz), at, counts, mag, event_days(text[:DAY_HEAD], at))
 
 
 def merge(ids: list[Identity]) -> Identity:
@@ -265,14 +316,16 @@ def merge(ids: list[Identity]) -> Identity:
     fine = frozenset().union(*(i.places.fine for i in ids))
     town = frozenset().union(*(i.places.town for i in ids))
     wide = frozenset().union(*(i.places.wide for i in ids))
+    site = frozenset().union(*(i.places.site for i in ids))
+    days = frozenset().union(*(i.days for i in ids))
     counts: dict[str, set[int]] = {}
     for i in ids:
         for k, v in i.counts.items():
             counts.setdefault(k, set()).add(v)
     kinds = [i.kind for i in ids if i.kind]
     mags = [i.magnitude for i in ids if i.magnitude is not None]
-    return Identity(kinds[0] if kinds else None, Places(fine, town, wide), min(i.at for i in ids),
-                    {k: max(v) for k, v in counts.items()}, max(mags) if mags else None)
+    return Identity(kinds[0] if kinds else None, Places(fine, town, wide, site), min(i.at for i in ids),
+                    {k: max(v) for k, v in counts.items()}, max(mags) if mags else None, days)
 
 
 @dataclass(frozen=True)
@@ -286,13 +339,15 @@ class Evidence:
     agreeing: tuple[str, ...]
     hours: float
     in_window: bool
+    weight: int = 0
+    """How much the agreeing facts say: a death toll or a magnitude 2, another count 1 (6 injured is common)."""
 
     @property
     def strength(self) -> int:
-        """3 = specific place; 2 = wider place with an agreeing fact; 1 = any shared place; 0 = none."""
+        """3 = specific place; 2 = wider place with agreeing facts; 1 = any shared place; 0 = none."""
         if self.shared.get(FINE):
             return 3
-        if (self.shared.get(TOWN) or self.shared.get(WIDE)) and self.agreeing:
+        if (self.shared.get(TOWN) or self.shared.get(WIDE)) and self.weight >= 2:
             return 2
         if self.shared.get(TOWN) or self.shared.get(WIDE):
             return 1
@@ -300,6 +355,8 @@ class Evidence:
 
     @property
     def same_event(self) -> bool:
+        if self.strength == 2 and self.hours > TOWN_JOIN_HOURS:
+            return False
         return self.in_window and self.same_kind and self.conflict is None and self.strength >= 2
 
     def reasons(self, kind_name: str | None = None) -> tuple[str, ...]:
@@ -330,13 +387,24 @@ def compare(new: Identity, case_id: int, case: Identity, *, window_before: dt.ti
         conflict = "具体地点不同（" + "、".join(sorted(new.places.fine)[:2]) + " / " + "、".join(sorted(case.places.fine)[:2]) + "）"
     elif new.places.town and case.places.town and not shared[TOWN] and not shared[FINE]:
         conflict = "乡镇不同（" + "、".join(sorted(new.places.town)[:2]) + " / " + "、".join(sorted(case.places.town)[:2]) + "）"
+    elif new.places.site and case.places.site and not (new.places.site & case.places.site):
+        conflict = "场所不同（" + "、".join(sorted(new.places.site)[:2]) + " / " + "、".join(sorted(case.places.site)[:2]) + "）"
+    elif new.days and case.days and not (new.days & case.days):
+        conflict = "发生日期不同（" + "、".join(f"{d}日" for d in sorted(new.days)) + " / " + "、".join(f"{d}日" for d in sorted(case.days)) + "）"
     agreeing = []
+    weight = 0
     for m, v in new.counts.items():
-        if case.counts.get(m) == v:
+        if case.counts.get(m) != v:
+            continue
+        w = FACT_WEIGHT[m](v)
+        if w:
             agreeing.append(f"{METRIC_NAMES[m]}人数相同：{v}人")
+            weight += w
     if new.magnitude is not None and case.magnitude is not None and conflict is None:
         agreeing.append(f"震级相同：{new.magnitude}级")
-    return Evidence(case_id, same_kind, conflict, shared, tuple(agreeing), abs(delta.total_seconds()) / 3600, in_window)
+        weight += 2
+    return Evidence(case_id, same_kind, conflict, shared, tuple(agreeing), abs(delta.total_seconds()) / 3600, in_window,
+                    weight)
 
 
 @dataclass(frozen=True)
@@ -356,7 +424,14 @@ def decide_join(new: Identity, cases: dict[int, Identity], kind_name: str | None
         return JoinDecision(None, ())
     same.sort(key=lambda e: (-e.strength, -len(e.agreeing), e.hours))
     best = same[0]
-    rivals = [e for e in evidence if e is not best and e.in_window and e.same_kind and e.conflict is None and e.strength >= 1]
+    # Only a case that fits as well as the best one makes the report ambiguous: a report naming the village
+    # of one case is not ambiguous because another case only named the township.
+    rivals = [e for e in evidence if e is not best and e.in_window and e.same_kind and e.conflict is None
+              and e.strength >= best.strength]
+    # A rival that is itself the same event as the best case (a duplicate opened before they could be joined)
+    # makes nothing ambiguous; one that could be a different event does.
+    rivals = [e for e in rivals if not compare(cases[e.case_id], best.case_id, cases[best.case_id],
+                                               window_before=JOIN_WINDOW).same_event]
     if rivals:
         return JoinDecision(None, (f"案件#{best.case_id}与案件#{rivals[0].case_id}都可能是同一事件，不自动归并",))
     return JoinDecision(best.case_id, best.reasons(kind_name))

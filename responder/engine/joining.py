@@ -40,9 +40,18 @@ def item_text(item: Item) -> str:
     return f"{item.title or ''}\n{item.text or ''}"
 
 
-def case_identities(s: Session, gaz: ei.Gazetteer) -> dict[int, ei.Identity]:
-    """Open cases of an emergency kind, as what identifies their event (all their items' places)."""
+def case_identities(s: Session, gaz: ei.Gazetteer, *, answered_since: dt.datetime | None = None) -> dict[int, ei.Identity]:
+    """Open cases, as what identifies their event (all their items' places).
+
+    With ``answered_since``, also the cases closed as answered (a 48-hour case closes
+    when its response is out) that started since then: a later report of an answered
+    event joins it instead of opening a new case and a new alert.
+    """
     cases = {c.id: c for c in s.exec(select(Case).where(Case.state == "open")).all()}
+    if answered_since is not None:
+        for c in s.exec(select(Case).where(Case.state == "closed", Case.close_kind == "met",
+                                           Case.first_report_at >= answered_since)).all():
+            cases[c.id] = c
     texts: dict[int, list[str]] = {cid: [c.title] for cid, c in cases.items()}
     if cases:
         for case_id, title, text in s.exec(select(Item.case_id, Item.title, Item.text)
@@ -66,9 +75,13 @@ def join_by_identity(s: Session, item: Item, decision: Any, identities: dict[int
             item.extra = {**(item.extra or {}), "join_declined": list(verdict.reasons)}
         return None
     case = s.get(Case, verdict.case_id)
-    if case is None or case.state != "open":
+    if case is None:
         return None
-    item.attach_reason = f"与案件#{case.id}为同一事件（独立报道）：" + "；".join(verdict.reasons)
+    answered = case.state != "open"
+    if answered and (case.close_kind != "met" or getattr(decision, "clock", "48h") == "5h"):
+        return None  # a report that calls for the 5-hour clock never disappears into a closed case
+    item.attach_reason = (f"与案件#{case.id}为同一事件（独立报道{'，该案件已回应' if answered else ''}）："
+                          + "；".join(verdict.reasons))
     item.extra = {**(item.extra or {}), "join": {"by": "event_identity", "case_id": case.id, "at": iso_utc(now),
                                                  "reasons": list(verdict.reasons)}}
     identities[case.id] = ei.merge([identities[case.id], mine])
@@ -153,3 +166,28 @@ def release_decision(s: Session, settings: Any, item: Item, classify: Any) -> ei
             words[cid] = min(2 * len(a & mine_tokens) / min(len(a), max(len(mine_tokens), 1)), 1.0) if a else 0.0
             topic[cid] = bool(matching.events(joined) & mine_events)
     return ei.decide_release(mine, identities, words, kind_names(settings), topic)
+
+
+def story_conflict(item: Item, decision: Any, case_id: int, identities: dict[int, ei.Identity],
+                   gaz: ei.Gazetteer) -> str | None:
+    """Why a near-duplicate by title or body cannot be the same event (another kind, place or magnitude); else None.
+
+    Outlets reuse boilerplate ("有村民拍下视频……据了解"), so two short reports of
+    different events can share most of their words; the identity evidence vetoes
+    such a join.
+    """
+    case = identities.get(case_id)
+    if case is None:
+        return None
+    facts = getattr(decision, "facts", None) or {}
+    mine = ei.identity(item_text(item), facts.get("kind"), facts, item.published_at or item.first_seen_at, gaz)
+    if mine.kind and case.kind and mine.kind != case.kind:
+        return "事件类型不同"
+    ev = ei.compare(mine, case_id, case, window_before=JOIN_ANY, window_after=JOIN_ANY)
+    if ev.conflict:
+        return ev.conflict
+    differ = [ei.METRIC_NAMES[m] for m, v in mine.counts.items() if m in case.counts and case.counts[m] != v]
+    return f"{'、'.join(differ)}人数不同" if differ else None
+
+
+JOIN_ANY = dt.timedelta(days=3650)
