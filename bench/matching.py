@@ -250,11 +250,12 @@ def show(name: str, r: dict[str, Any], verbose: bool = False) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--stream", default=str(ROOT / "tests" / "data" / "matching_stream.json"))
+    ap.add_argument("--stream", default=str(ROOT / "tests" / "data" / "matching_stream.json"),
+                    help="the labelled stream (empty: corpus only)")
     ap.add_argument("--no-baseline", action="store_true", help="skip the previous matcher")
     ap.add_argument("--verbose", action="store_true", help="list follow-ups that did not join")
     args = ap.parse_args()
-    streams = {"stream": load_stream(Path(args.stream))}
+    streams = {"stream": load_stream(Path(args.stream))} if args.stream else {}
     corpus = os.environ.get("RESPONDER_CORPUS")
     if corpus:
         streams["corpus"] = load_corpus(Path(corpus).expanduser().resolve())

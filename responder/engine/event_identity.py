@@ -139,7 +139,7 @@ def shipped_gazetteer() -> Gazetteer:
 # ------------------------------------------------------------------ places
 
 _HAN = "\u4e00-\u9fa5"
-ADMIN_RE = re.compile(rf"([{_HAN}]{{2,4}}?)(街道|社区|居委会|村委会|村|镇|乡)(?!民|干部|委|级|长|里|道|政府|卫生院|党委|中心)")
+ADMIN_RE = re.compile(rf"([{_HAN}]{{2,4}}?)(街道|社区|居委会|村委会|村|镇|乡)(?!民(?![房宅居])|干部|委|级|长|里|道|政府|卫生院|党委|中心)")
 """A township or village by its suffix: 高路亭村, 谷饶镇 (not 村民, 镇政府 or 乡道)."""
 WIDE_RE = re.compile(rf"([{_HAN}]{{2}})(县|市)(?![{_HAN}]{{0,1}}(?:民|委|长|场|区|政府|级|里|内|境|城区|领导))")
 FACILITY_RE = re.compile(rf"([{_HAN}A-Za-z0-9]{{1,6}}?)(工业园区|开发区|小区|花园|大道|大街|路|街|小学|中学|学校|幼儿园|医院|卫生院|"
@@ -268,6 +268,10 @@ FACT_WEIGHT = {
 }
 """How much an agreeing count says: a death toll or a number of poisoned people is distinctive (2), a
 single death or an injury count less so (1), one injured person nothing. A wider place needs 2."""
+QUAKE_HOURS = 24
+QUAKE_MIN_MAGNITUDE = 5.0
+"""Quakes of magnitude 5 or more are rare enough that the same magnitude on the same day is the same quake
+(several M3-4 quakes a day are common in China; they also cause no 5-hour case)."""
 TOWN_JOIN_HOURS = 6
 """A join on a township alone (no village in common) only within hours: a second event of the same
 kind in the same township later that day is the distractor to fear."""
@@ -340,6 +344,8 @@ class Evidence:
     hours: float
     in_window: bool
     weight: int = 0
+    quake: bool = False
+    """Both state the same magnitude (an earthquake is identified by its magnitude and time wherever it is felt)."""
     """How much the agreeing facts say: a death toll or a magnitude 2, another count 1 (6 injured is common)."""
 
     @property
@@ -349,6 +355,8 @@ class Evidence:
             return 3
         if (self.shared.get(TOWN) or self.shared.get(WIDE)) and self.weight >= 2:
             return 2
+        if self.quake and self.hours <= QUAKE_HOURS:
+            return 2  # one quake felt in a dozen cities: each names its own city, all name its magnitude
         if self.shared.get(TOWN) or self.shared.get(WIDE):
             return 1
         return 0
@@ -400,11 +408,13 @@ def compare(new: Identity, case_id: int, case: Identity, *, window_before: dt.ti
         if w:
             agreeing.append(f"{METRIC_NAMES[m]}人数相同：{v}人")
             weight += w
+    quake = False
     if new.magnitude is not None and case.magnitude is not None and conflict is None:
         agreeing.append(f"震级相同：{new.magnitude}级")
         weight += 2
+        quake = new.magnitude >= QUAKE_MIN_MAGNITUDE
     return Evidence(case_id, same_kind, conflict, shared, tuple(agreeing), abs(delta.total_seconds()) / 3600, in_window,
-                    weight)
+                    weight, quake)
 
 
 @dataclass(frozen=True)
