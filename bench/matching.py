@@ -37,6 +37,7 @@ import random
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from contextlib import contextmanager
 from email.utils import format_datetime
 from pathlib import Path
@@ -189,24 +190,25 @@ def _null() -> Iterator[None]:
 def score(items: list[dict[str, Any]], stored: dict[str, Any], releases: dict[int, Any]) -> dict[str, Any]:
     reports = [it for it in items if it["role"] == "opinion"]
     case_of = {it["id"]: stored[it["id"]].case_id for it in reports if it["id"] in stored}
-    # The event each case belongs to: the event of its first report.
-    first_case: dict[str, int] = {}
-    case_event: dict[int, str] = {}
-    first_titles: dict[str, str] = {}
-    for it in sorted(reports, key=lambda x: (x["at"], stored[x["id"]].id if x["id"] in stored else 0)):
-        cid = case_of.get(it["id"])
-        if cid is None:
-            continue
-        case_event.setdefault(cid, it["event"])
-        first_case.setdefault(it["event"], cid)
-        first_titles.setdefault(it["event"], it["title"])
+    # A case belongs to the event most of its reports are about; an event's case is the one holding most
+    # of its reports (its first report may be a thin one that later, fuller reports cannot recognise).
+    on_case: dict[int, Counter] = {}
+    for it in reports:
+        if case_of.get(it["id"]) is not None:
+            on_case.setdefault(case_of[it["id"]], Counter())[it["event"]] += 1
+    case_event = {cid: c.most_common(1)[0][0] for cid, c in on_case.items()}
+    per_event: dict[str, Counter] = {}
+    for it in reports:
+        if case_of.get(it["id"]) is not None:
+            per_event.setdefault(it["event"], Counter())[case_of[it["id"]]] += 1
+    first_case = {ev: c.most_common(1)[0][0] for ev, c in per_event.items()}
+    titles = {it["id"]: it["title"] for it in reports}
     wrong_merges = [f"{it['id']}→{case_event[case_of[it['id']]]} ({stored[it['id']].attach_reason})" for it in reports
                     if case_of.get(it["id"]) is not None and case_event[case_of[it["id"]]] != it["event"]]
-    followups = [it for it in reports if first_case.get(it["event"]) is not None and case_of.get(it["id"]) is not None
-                 and any(o["event"] == it["event"] and o["at"] < it["at"] for o in reports)]
-    joined = [it for it in followups if case_of[it["id"]] == first_case[it["event"]]]
-    missed = [f"{it['id']} {it['title']} ≠ {first_titles[it['event']]} {stored[it['id']].extra.get('join_declined', '')}"
-              for it in followups if case_of[it["id"]] != first_case[it["event"]]]
+    followups = sum(sum(c.values()) - 1 for c in per_event.values())
+    joined = sum(c.most_common(1)[0][1] - 1 for c in per_event.values())
+    missed = [f"{it['id']} {titles[it['id']]} {stored[it['id']].extra.get('join_declined', '')}" for it in reports
+              if case_of.get(it["id"]) is not None and case_of[it["id"]] != first_case[it["event"]]]
     rel_items = [it for it in items if it["role"] == "release"]
     wrong_auto, found, answering, proposed_wrong = [], 0, 0, 0
     for it in rel_items:
@@ -225,8 +227,8 @@ def score(items: list[dict[str, Any]], stored: dict[str, Any], releases: dict[in
     return {
         "reports": len(reports), "events": len({it["event"] for it in reports}), "cases": len(case_event),
         "wrong_merges": len(wrong_merges), "wrong_merge_items": wrong_merges[:10],
-        "followups": len(followups), "followups_joined": len(joined),
-        "followup_recall": round(len(joined) / len(followups), 3) if followups else None,
+        "followups": followups, "followups_joined": joined,
+        "followup_recall": round(joined / followups, 3) if followups else None,
         "releases": len(rel_items), "releases_answering": answering, "releases_found": found,
         "release_recall": round(found / answering, 3) if answering else None,
         "releases_attached": confirmed, "wrong_auto_matches": len(wrong_auto), "wrong_auto_items": wrong_auto[:10],

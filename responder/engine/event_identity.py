@@ -141,6 +141,9 @@ def shipped_gazetteer() -> Gazetteer:
 _HAN = "\u4e00-\u9fa5"
 ADMIN_RE = re.compile(rf"([{_HAN}]{{2,4}}?)(街道|社区|居委会|村委会|村|镇|乡)(?!民(?![房宅居])|干部|委|级|长|里|道|政府|卫生院|党委|中心)")
 """A township or village by its suffix: 高路亭村, 谷饶镇 (not 村民, 镇政府 or 乡道)."""
+EPICENTRE_RE = re.compile(rf"([{_HAN}]{{2}})(?:县|市)?(?:发生)?(?:[\d.]+级)?(?:强烈|强|大)?地震")
+"""汶川地震, 汶川县7.8级地震: where a quake is named from (its epicentre), however far away it was felt."""
+NOT_IN_EPICENTRE = set("受往到次场的了在对于为生遇感震后此本这该起有是与和及级强大特")
 WIDE_RE = re.compile(rf"([{_HAN}]{{2}})(县|市)(?![{_HAN}]{{0,1}}(?:民|委|长|场|区|政府|级|里|内|境|城区|领导))")
 FACILITY_RE = re.compile(rf"([{_HAN}A-Za-z0-9]{{1,6}}?)(工业园区|开发区|小区|花园|大道|大街|路|街|小学|中学|学校|幼儿园|医院|卫生院|"
                          rf"公司|工厂|化工厂|厂|景区|水库|市场|养老院|敬老院|火车站|汽车站|客运站|隧道|大桥|桥|高速|国道|省道|县道|"
@@ -217,7 +220,11 @@ def places(text: str, gaz: Gazetteer | None = None) -> Places:
         name = m.group(0)
         if name in _NOT_A_PLACE or GENERIC_PREFIX_RE.match(m.group(1)):
             continue
-        wide.add(name)
+        wide.add(m.group(1))  # 汶川县 and 汶川 are one place
+    for m in EPICENTRE_RE.finditer(t):
+        stem = m.group(1)
+        if not GENERIC_PREFIX_RE.match(stem) and stem not in _NOT_A_PLACE and not set(stem) & NOT_IN_EPICENTRE:
+            wide.add(stem)
     for m in ROAD_RE.finditer(t):
         fine.add(m.group(0))
     for m in FACILITY_RE.finditer(t):
@@ -255,9 +262,10 @@ def event_days(text: str, at: dt.datetime) -> frozenset[int]:
     t = _norm(text)
     local = at.astimezone(dt.timezone(dt.timedelta(hours=8)))
     days = {int(m.group(2)) for m in DAY_RE.finditer(t) if 1 <= int(m.group(2)) <= 31}
-    for word, delta in RELATIVE_DAYS:
-        if word in t:
-            days.add((local + dt.timedelta(days=delta)).day)
+    if not days:  # relative words only when no date is written (a late repost's 今天 is not the event's day)
+        for word, delta in RELATIVE_DAYS:
+            if word in t:
+                days.add((local + dt.timedelta(days=delta)).day)
     return frozenset(days)
 
 
@@ -344,6 +352,7 @@ class Evidence:
     hours: float
     in_window: bool
     weight: int = 0
+    kind: str | None = None
     quake: bool = False
     """Both state the same magnitude (an earthquake is identified by its magnitude and time wherever it is felt)."""
     """How much the agreeing facts say: a death toll or a magnitude 2, another count 1 (6 injured is common)."""
@@ -355,7 +364,7 @@ class Evidence:
             return 3
         if (self.shared.get(TOWN) or self.shared.get(WIDE)) and self.weight >= 2:
             return 2
-        if self.quake and self.hours <= QUAKE_HOURS:
+        if self.same_kind and self.kind == "earthquake" and self.hours <= QUAKE_HOURS and (self.quake or self.shared.get(WIDE)):
             return 2  # one quake felt in a dozen cities: each names its own city, all name its magnitude
         if self.shared.get(TOWN) or self.shared.get(WIDE):
             return 1
@@ -414,7 +423,7 @@ def compare(new: Identity, case_id: int, case: Identity, *, window_before: dt.ti
         weight += 2
         quake = new.magnitude >= QUAKE_MIN_MAGNITUDE
     return Evidence(case_id, same_kind, conflict, shared, tuple(agreeing), abs(delta.total_seconds()) / 3600, in_window,
-                    weight, quake)
+                    weight, new.kind, quake)
 
 
 @dataclass(frozen=True)
