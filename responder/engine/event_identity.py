@@ -154,8 +154,8 @@ VEHICLES = ("货车", "面包车", "客车", "大巴", "中巴", "轿车", "农�
 NAMED_SUFFIXES = frozenset("大道 大街 路 街 火车站 汽车站 客运站 隧道 大桥 桥 高速 国道 省道 县道 收费站 服务区".split())
 """Roads, stations and bridges carry a proper name (合宁高速, 昆明火车站); a factory or school found by its suffix may not."""
 ROAD_RE = re.compile(r"(?:[GSX]\d{1,4}|\d{3})(?:国道|省道|县道|线)|[GSX]\d{1,4}|\d{3}国道")
-GENERIC_PREFIX_RE = re.compile(rf"^(?:[一二三四五六七八九十两几多数某该这那本其此各全我当附近一所一家一座一处一名多名\d]|"
-                               rf"当地|附近|城区|县城|镇上|村里|乡村|农村|城市|省|市|县|区)")
+GENERIC_PREFIX_RE = re.compile(r"^(?:[一二三四五六七八九十两几多数某该这那本其此各全我当附近一所一家一座一处一名多名\d]|"
+                               r"当地|附近|城区|县城|镇上|村里|乡村|农村|城市|省|市|县|区)")
 _NOT_A_PLACE = frozenset("全县 我县 本县 该县 全市 本市 我市 该市 城市 都市 超市 门市 夜市 股市 县市 省市 各县 各市 "
                          "城乡 各乡 乡镇 城镇 集镇 重镇 小镇 古镇 村镇 山村 农村 乡村 新村 全村 本村 该村 我村 邻村 各村 "
                          "村村 全镇 本镇 该镇 我镇 各镇 全乡 本乡 该乡 我乡 社区 街道".split())
@@ -324,7 +324,6 @@ def identity(text: str, kind: str | None, facts: dict[str, Any] | None, at: dt.d
 
 def merge(ids: list[Identity]) -> Identity:
     """A case's identity: the union of what its reports said (its first report's time)."""
-    first = ids[0]
     fine = frozenset().union(*(i.places.fine for i in ids))
     town = frozenset().union(*(i.places.town for i in ids))
     wide = frozenset().union(*(i.places.wide for i in ids))
