@@ -143,7 +143,7 @@ ADMIN_RE = re.compile(rf"([{_HAN}]{{2,4}}?)(街道|社区|居委会|村委会|�
 """A township or village by its suffix: 高路亭村, 谷饶镇 (not 村民, 镇政府 or 乡道)."""
 EPICENTRE_RE = re.compile(rf"([{_HAN}]{{2}})(?:县|市)?(?:发生)?(?:[\d.]+级)?(?:强烈|强|大)?地震")
 """汶川地震, 汶川县7.8级地震: where a quake is named from (its epicentre), however far away it was felt."""
-NOT_IN_EPICENTRE = set("受往到次场的了在对于为生遇感震后此本这该起有是与和及级强大特")
+NOT_IN_EPICENTRE = set("受往到次场的了在对于为生遇感震后此本这该起有是与和及级强大特治")
 WIDE_RE = re.compile(rf"([{_HAN}]{{2}})(县|市)(?![{_HAN}]{{0,1}}(?:民|委|长|场|区|政府|级|里|内|境|城区|领导))")
 FACILITY_RE = re.compile(rf"([{_HAN}A-Za-z0-9]{{1,6}}?)(工业园区|开发区|小区|花园|大道|大街|路|街|小学|中学|学校|幼儿园|医院|卫生院|"
                          rf"公司|工厂|化工厂|厂|景区|水库|市场|养老院|敬老院|火车站|汽车站|客运站|隧道|大桥|桥|高速|国道|省道|县道|"
@@ -525,7 +525,8 @@ def decide_release(new: Identity, cases: dict[int, Identity], words: dict[int, f
     close_rival = runner is not None and (runner.evidence.strength >= 1 and runner.evidence.conflict is None
                                           and (runner.evidence.same_kind or not ev.same_kind))
     kinds_agree = ev.same_kind or (new.kind is None and cases[best.case_id].kind is None and topic.get(best.case_id, False))
-    if kinds_agree and ev.conflict is None and ev.strength >= 2 and not close_rival:
+    placed = bool(ev.shared.get(FINE) or ev.shared.get(TOWN) or ev.shared.get(WIDE))  # a magnitude alone never attaches
+    if kinds_agree and ev.conflict is None and ev.strength >= 2 and placed and not close_rival:
         return ReleaseDecision("attach", best, tuple(cands[:3]))
     if best.score >= PROPOSE_SCORE:
         return ReleaseDecision("propose", best, tuple(cands[:3]))
