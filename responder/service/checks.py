@@ -28,6 +28,7 @@ from responder.channels.http_gateway import DEFAULT_FIELDS, HttpGatewayChannel
 from responder.classify import Classifier
 from responder.config import ConfigError, Settings, load
 from responder.data import DataError
+from responder.engine.event_identity import GazetteerError, load_gazetteer
 from responder.engine.policy import load_policies
 from responder.outbox import parse_quiet_hours
 from responder.plan.load import PlanError, plan_from_settings
@@ -44,6 +45,18 @@ def check_policies(settings: Any) -> list[str]:
         load_policies(settings.data_paths["policies"])
     except DataError as exc:
         return [f"{settings.path}: data.policies: {exc}"]
+    return []
+
+
+def check_gazetteer(settings: Any) -> list[str]:
+    """The county's place names; a configuration without the file uses the shipped one."""
+    path = settings.data_paths.get("gazetteer")
+    if path is None or not path.exists():
+        return []
+    try:
+        load_gazetteer(path)
+    except GazetteerError as exc:
+        return [f"{settings.path}: data.gazetteer: {exc}"]
     return []
 
 
@@ -235,6 +248,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("weekly slot", check_weekly_slot),
     ("monthly ledger", check_ledger),
     ("classifier", check_classifier),
+    ("gazetteer", check_gazetteer),
     ("routing departments", check_routing_departments),
     ("notify", check_notify),
     ("gateway templates", check_gateway_templates),
