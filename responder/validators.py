@@ -74,7 +74,8 @@ register_validator("weekly slot", _weekly_slot)
 register_validator("classifier", _classifier)
 register_validator("routing departments", _routing_departments)
 
-for _mod in ("responder.validators_notify", "responder.validators_plan", "responder.validators_ingest"):
+for _mod in ("responder.validators_notify", "responder.validators_plan", "responder.validators_ingest",
+             "responder.disclosure.validate"):
     try:
         importlib.import_module(_mod)
     except ModuleNotFoundError as _exc:

@@ -8,11 +8,12 @@ from responder.models.ingest import Item, Source
 from responder.models.outbox import DeliveryAttempt, OutboxMessage
 from responder.models.plan import PlanCompletion, PlanExperience
 from responder.models.reports import WeeklyReport
+from responder.models.requests import DisclosureRequest
 from responder.models.types import UtcDateTime
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AuditEvent", "Case", "Clock", "ClockStep", "DeliveryAttempt", "Item", "Meta", "OutboxMessage",
+    "AuditEvent", "Case", "Clock", "ClockStep", "DeliveryAttempt", "DisclosureRequest", "Item", "Meta", "OutboxMessage",
     "PlanCompletion", "PlanExperience", "Release", "Source", "UtcDateTime", "WeeklyReport", "metadata",
 ]
