@@ -160,6 +160,10 @@ def test_mid_december_request_is_calendar_unknown_until_2027_is_added(engine, se
     assert svc.sweep(engine, settings, bj("2026-12-16 08:30")).reminded
     assert len(messages(engine, kind="calendar_unknown")) == 2 * len(first)
     gen = c.generation
+    # A second request, paused for consultation while the year is unknown, follows the file too.
+    other = svc.add_request(engine, settings, received=D("2026-12-14"), channel="当面", now=bj("2026-12-16 08:40"))
+    svc.pause(engine, settings, other.id, on=D("2026-12-16"), party="第三方", reason="征求意见", now=bj("2026-12-16 08:45"))
+    assert get(engine, other.id)[0].calendar == "unknown"
     # The operator adds the year (here the TEST DATA file: 元旦 2027-01-01…03).
     shutil.copy(DATA / "2027.toml", svc.settings_calendar_dir(settings) / "2027.toml")
     res = svc.sweep(engine, settings, bj("2026-12-16 09:00"))
@@ -168,6 +172,7 @@ def test_mid_december_request_is_calendar_unknown_until_2027_is_added(engine, se
     assert (r.due_date, r.calendar) == (D("2027-01-13"), "local")
     assert c.deadline_at == bj("2027-01-14 00:00") and c.generation > gen
     assert c.policy["workdays"]["calendar"] == "local"
+    assert get(engine, other.id)[0].calendar == "local"
     with Session(engine) as s:
         ev = s.exec(select(AuditEvent).where(AuditEvent.kind == "clock.rescheduled")).all()[-1]
     assert "2027年放假安排" in ev.data["reason"]

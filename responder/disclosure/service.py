@@ -618,6 +618,13 @@ def _calendar_changes(s: Session, settings: Any, now: dt.datetime, res: SweepRes
                 _sync(req, count, now)
                 s.add(req)
         res.rescheduled.append(clock.id)
+    # Paused requests keep no running clock; their shown due date and calendar follow too (resume recomputes the clock).
+    pol = request_policy(settings)
+    for req in s.exec(select(DisclosureRequest).where(DisclosureRequest.state.in_(("paused", "awaiting_correction")))).all():
+        count = request_count(cal, req, pol)
+        if (count.due_date, count.calendar) != (req.due_date, req.calendar):
+            _sync(req, count, now)
+            s.add(req)
 
 
 def _remind_unknown(s: Session, settings: Any, now: dt.datetime, res: SweepResult) -> None:
