@@ -56,7 +56,7 @@ class RequestClockHandler:
             "case_id": req.id, "case_title": f"依申请公开申请#{req.id}（{req.applicant or '申请人'}）：{what}",
             "level": None, "level_name": None, "clock_class": "wd", "obligation": clock.obligation,
             "obligation_label": clock.policy.get("label", ""), "basis": clock.policy.get("basis", ""),
-            "department": "县政务公开办", "needs_review": False, "reasons": reasons,
+            "department": clock.policy.get("unit_name") or "县政务公开办", "needs_review": False, "reasons": reasons,
             "started_at": iso_utc(clock.started_at), "deadline_at": iso_utc(clock.deadline_at),
             "request_id": req.id, "due_date": wd.get("due_date"), "calendar": wd.get("calendar"),
         }

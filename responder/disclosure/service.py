@@ -290,6 +290,7 @@ def _add(s: Session, settings: Any, *, received: dt.date, channel: str, now: dt.
     snap = _snapshot(name="disclosure_request", obligation=REQUEST_OBLIGATION, label=pol.label, basis=pol.basis,
                      urgent=pol.urgent, channels=_channels(settings), ladder=_ladder(settings, pol.ladder, DEFAULT_REQUEST_LADDER),
                      satisfied_by=[], workdays=_wd_block(count, pol.answer_days, []))
+    snap["unit_name"] = unit.name
     started, deadline = start_of_day_utc(received), count.deadline_utc()
     clock = Clock(subject=f"request:{req.id}", unit_id=unit.id, obligation=REQUEST_OBLIGATION,
                   state="overdue" if deadline <= now else "running", start_basis="receipt", started_at=started,
