@@ -242,3 +242,32 @@ def test_weekly_log_counts_requests(engine, settings):
     with Session(engine) as s:
         tables = build_tables(weekly_figures(s, settings, start, end))
     assert any(t["id"] == "requests" and t["rows"] == [[3, 1, 0, 1, 1, 2, 1]] for t in tables)
+
+
+def test_service_pass_registers_a_request_and_takes_its_opening_step_at_once(engine, settings):
+    """The daemon's pass (pipeline.tick) runs the working-day sweep before the engine: no pass is lost."""
+    import asyncio
+
+    from responder import pipeline
+
+    add_item(engine, title="申请公开2026年县财政预算", text="…", published_at=bj("2026-03-10 09:00"),
+             first_seen_at=bj("2026-03-10 09:01"), source="yisq", role="request", status="request")
+    ctx = pipeline.build_context(settings, engine, owner="test")
+    out = asyncio.run(pipeline.tick(ctx, bj("2026-03-10 09:02"), poll=False))
+    assert len(out["workdays"].requests_registered) == 1
+    assert out["advance"].steps == 1  # the request's case_opened step, in the same pass
+
+
+def test_check_config_names_a_bad_calendar_file(tmp_path):
+    """`check-config` (config.load) refuses a calendar file with a date outside its year, naming file and key."""
+    from responder.config import ConfigError, load
+
+    s = make_test_settings(tmp_path)
+    bad = s.path.parent / "calendar" / "2027.toml"
+    bad.write_text('year = 2027\nsource = "x"\nholidays = [{ name = "元旦", from = 2026-12-31, to = 2027-01-01 }]\n',
+                   encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load(s.path, require_secrets=False)
+    assert any("2027.toml" in p and "holidays[0].from" in p for p in exc.value.problems)
+    bad.unlink()
+    load(s.path, require_secrets=False)
