@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
@@ -205,7 +206,9 @@ def fingerprint(directory: str | Path | None) -> str:
     return "|".join(parts)
 
 
+@lru_cache(maxsize=1)
 def _package_version() -> str:
+    """Read once: the installed package does not change under a running process (a new one needs a restart)."""
     try:
         from importlib.metadata import version
 
@@ -215,6 +218,14 @@ def _package_version() -> str:
 
 
 # ---------------------------------------------------------------- the calendar
+
+
+@lru_cache(maxsize=64)
+def _package_year(year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+    from chinese_calendar import constants
+
+    return (frozenset(d for d in constants.holidays if d.year == year),
+            frozenset(d for d in constants.workdays if d.year == year))
 
 
 @dataclass(frozen=True)
@@ -281,9 +292,10 @@ class Calendar:
                 return True
             return d.weekday() < 5 and d not in ya.holidays
         if src == "package":
-            import chinese_calendar
-
-            return bool(chinese_calendar.is_workday(d))
+            # chinese_calendar.is_workday's own rule, on its data read once (its per-call range check scans
+            # the whole table: ~90 µs a day); the year was checked with the package itself in source_for.
+            holidays, workdays = _package_year(d.year)
+            return d in workdays or (d.weekday() < 5 and d not in holidays)
         return None
 
     def day_name(self, d: dt.date) -> str | None:

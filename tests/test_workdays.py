@@ -186,3 +186,13 @@ def test_request_deadline_command_prints_exactly_the_four_fields(tmp_path: Path)
     (settings.path.parent / "calendar" / "2027.toml").write_text((DATA / "2027.toml").read_text(encoding="utf-8"), encoding="utf-8")
     out = subprocess.run([*run, "--received", "2026-12-15"], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == {"received": "2026-12-15", "due_date": "2027-01-13", "working_days": 20, "calendar": "local"}
+
+
+def test_package_years_agree_with_chinese_calendar_on_every_day() -> None:
+    """Reading the package's tables once gives chinese_calendar.is_workday's answer on every covered day (2004–2026)."""
+    import chinese_calendar
+
+    cal, d = Calendar(), D("2004-01-01")
+    while d <= D("2026-12-31"):
+        assert cal.is_workday(d) == chinese_calendar.is_workday(d), d
+        d += dt.timedelta(days=1)
