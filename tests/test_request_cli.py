@@ -62,3 +62,24 @@ def test_refusals_are_clear_errors(cfg, freezer):
     r = CliRunner().invoke(main, ["request", "add", "--received", "2026-03-10", "--channel", "电话", "-c", str(cfg.path)])
     assert r.exit_code == 2
     assert json.loads(run(cfg, "request", "list", "--all", "--json")) == []
+
+
+HUGE = str(2**70)
+SLIPS = [
+    ["request", "show", HUGE], ["request", "show", "0"], ["request", "show", "99"], ["request", "answer", HUGE, "--type", "disclosed"],
+    ["request", "answer", "99", "--type", "disclosed"], ["request", "extend", "99", "--approver", "x", "--reason", "y"],
+    ["request", "pause", "99", "--party", "第三方", "--reason", "y"], ["request", "resume", "99"],
+    ["request", "correct", "99", "--notified", "2026-03-10"], ["request", "correct", "99"],
+    ["request", "deadline", "--received", "9999-12-31", "--days", "200"], ["request", "deadline", "--received", "0001-01-01"],
+    ["request", "deadline", "--received", "2026-02-30"], ["request", "deadline", "--received", "2026-03-10", "--days", HUGE],
+    ["request", "add", "--received", "0001-01-01", "--channel", "当面"], ["request", "add", "--received", "9999-12-31", "--channel", "当面"],
+]
+
+
+@pytest.mark.parametrize("args", SLIPS, ids=[" ".join(a)[:60] for a in SLIPS])
+def test_a_slip_gets_one_clear_line(cfg, freezer, args):
+    """A slip on a request command is one clear error line and a non-zero exit, never a traceback."""
+    freezer.move_to("2026-03-10 02:00:00")
+    r = CliRunner().invoke(main, [*args, "-c", str(cfg.path)])
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+    assert r.exit_code != 0 and "Traceback" not in r.output

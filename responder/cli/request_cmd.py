@@ -13,6 +13,8 @@ from responder.cli.common import clip, data_paths, echo_json, fail, load_setting
 from responder.timeutil import utcnow
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
+CASE = click.IntRange(1, 2**63 - 1)
+"""A request number: a slip such as 2**70 is refused by the parser, not by the database."""
 
 
 def _date(v: dt.datetime | None) -> dt.date | None:
@@ -49,6 +51,8 @@ def deadline_cmd(ctx: click.Context, received: dt.datetime, days: int | None, as
     from responder.engine.policy import load_policies
     from responder.workdays import Calendar
 
+    if not 2000 <= received.year <= 2200:
+        fail(f"收到日期 {received.date()} 不在可计算的范围内（2000–2200年）")
     paths = data_paths(ctx)
     try:
         pol = load_policies(paths["policies"]).file.requests or RequestsPolicy()
@@ -160,7 +164,7 @@ def list_cmd(ctx: click.Context, show_all: bool, as_json: bool) -> None:
 
 
 @request_group.command("show")
-@click.argument("case", type=int)
+@click.argument("case", type=CASE)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def show_cmd(ctx: click.Context, case: int, as_json: bool) -> None:
@@ -170,7 +174,7 @@ def show_cmd(ctx: click.Context, case: int, as_json: bool) -> None:
 
 
 @request_group.command("answer")
-@click.argument("case", type=int)
+@click.argument("case", type=CASE)
 @click.option("--type", "kind", required=True,
               type=click.Choice(["already_public", "disclosed", "refused", "not_exist", "not_ours", "repeat", "special"]),
               help="第36条: already_public 已主动公开 | disclosed 予以公开 | refused 不予公开 | not_exist 信息不存在 | "
@@ -191,7 +195,7 @@ def answer_cmd(ctx: click.Context, case: int, kind: str, on: dt.datetime | None,
 
 
 @request_group.command("extend")
-@click.argument("case", type=int)
+@click.argument("case", type=CASE)
 @click.option("--days", type=int, default=20, show_default=True, help="At most 20 working days (第33条第2款).")
 @click.option("--approver", required=True, help="政府信息公开工作机构负责人（批准人）.")
 @click.option("--reason", required=True)
@@ -209,7 +213,7 @@ def extend_cmd(ctx: click.Context, case: int, days: int, approver: str, reason: 
 
 
 @request_group.command("pause")
-@click.argument("case", type=int)
+@click.argument("case", type=CASE)
 @click.option("--on", type=DATE, default=None, help="Day the consultation was sent (default: today).")
 @click.option("--party", type=click.Choice(["第三方", "其他机关"]), required=True, help="第32条 third party / 第34条 another agency.")
 @click.option("--reason", required=True)
@@ -229,7 +233,7 @@ def pause_cmd(ctx: click.Context, case: int, on: dt.datetime | None, party: str,
 
 
 @request_group.command("resume")
-@click.argument("case", type=int)
+@click.argument("case", type=CASE)
 @click.option("--on", type=DATE, default=None, help="Day the opinion came back (default: today); counting resumes the next day.")
 @click.option("--note", default="")
 @click.option("--json", "as_json", is_flag=True)
@@ -247,7 +251,7 @@ def resume_cmd(ctx: click.Context, case: int, on: dt.datetime | None, note: str,
 
 
 @request_group.command("correct")
-@click.argument("case", type=int)
+@click.argument("case", type=CASE)
 @click.option("--notified", type=DATE, default=None, help="Day the 补正 notice went out (第30条: within 7 working days).")
 @click.option("--received", type=DATE, default=None, help="Day the corrected application was received: the count restarts.")
 @click.option("--note", default="")

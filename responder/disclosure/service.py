@@ -279,6 +279,8 @@ def _add(s: Session, settings: Any, *, received: dt.date, channel: str, now: dt.
         raise RequestError(f"收到渠道应为 {'、'.join(CHANNELS)} 之一，而不是 {channel!r}")
     if received > beijing_date(now):
         raise RequestError(f"收到日期 {received} 晚于今天（北京时间），请检查 --received")
+    if received < dt.date(2008, 5, 1):
+        raise RequestError(f"收到日期 {received} 早于《政府信息公开条例》施行之日（2008-05-01），请检查 --received")
     pol = request_policy(settings)
     unit = (settings.unit(pol.unit) if pol.unit else None) or settings.office
     req = DisclosureRequest(channel=channel, received_on=received, count_from=received, applicant=applicant[:200],
