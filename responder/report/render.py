@@ -112,6 +112,13 @@ def build_tables(f: dict[str, Any]) -> list[dict[str, Any]]:
         ]
     else:
         tables.append(_table("plan", "十一、实施方案进展", ["说明"], [[p.get("note") or PLAN_UNAVAILABLE]]))
+    r = f.get("requests")
+    if r is not None:  # issue 19; figures stored before it have no requests section
+        no = "十四" if p.get("available") else "十二"
+        tables.append(_table("requests", f"{no}、依申请公开办理情况", ["新收申请", "按时答复", "超期答复", "延长", "暂停（征求意见）",
+                                                                  "周末未办结", "周末已超期未答复"],
+                             [[r["received"], r["answered_on_time"], r["answered_late"], r["extended"], r["paused"],
+                               r["open_at_end"], r["overdue_open"]]]))
     return tables
 
 
