@@ -17,7 +17,8 @@ import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "responder"
 
-GROUND = ("responder.timeutil", "responder.masking", "responder.data", "responder.db", "responder.logs")
+GROUND = ("responder.timeutil", "responder.masking", "responder.data", "responder.db", "responder.logs",
+          "responder.workdays")
 """The ground floor: imports no other room of responder except ``models`` (``audit`` and ``db`` use the schema)."""
 
 
@@ -47,6 +48,8 @@ CONTRACTS = (
     Contract("the web console is a shell room: only cli/ and service/ import it",
              importers=("responder",), forbidden=("responder.web",),
              exempt=("responder.cli", "responder.service", "responder.web")),
+    Contract("the working-day policy models are a leaf: the engine's policy loader imports them",
+             importers=("responder.disclosure.policy",), forbidden=("responder",)),
     Contract("the plan sits below the engine",
              importers=("responder.plan",), forbidden=("responder.engine",)),
     Contract("the classifier is pure: no database, no engine",

@@ -23,6 +23,7 @@ from responder.cli import (
     notify_cmd,
     plan_cmd,
     report_cmd,
+    request_cmd,
     run_cmd,
     status_cmd,
     web_cmd,
@@ -30,6 +31,7 @@ from responder.cli import (
 
 COMMAND_MODULES = (
     db_cmd, status_cmd, classify_cmd, ingest_cmd, case_cmd, notify_cmd, plan_cmd, report_cmd, run_cmd, web_cmd,
+    request_cmd,
 )
 
 HELP = """responder：县政务公开办舆情回应时限守护服务 / keeps the county's public-opinion response promises.

@@ -75,9 +75,10 @@ def handlers() -> dict[str, ObligationHandler]:
     test; nothing is found by name.
     """
     from responder.engine.case_handlers import HANDLERS as CASE_HANDLERS
+    from responder.disclosure.handlers import HANDLERS as DISCLOSURE_HANDLERS
     from responder.plan.handlers import HANDLERS as PLAN_HANDLERS
 
-    return {**CASE_HANDLERS, **PLAN_HANDLERS}
+    return {**CASE_HANDLERS, **PLAN_HANDLERS, **DISCLOSURE_HANDLERS}
 
 
 def handler_for(obligation: str) -> ObligationHandler | None:

@@ -8,13 +8,14 @@ from responder.models.ingest import Item, Source
 from responder.models.outbox import DeliveryAttempt, OutboxMessage
 from responder.models.plan import PlanCompletion, PlanExperience
 from responder.models.reports import LedgerReport, WeeklyReport
+from responder.models.requests import DisclosureRequest
 from responder.models.types import UtcDateTime
 from responder.models.web import LoginAttempt, WebUser
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AuditEvent", "Case", "Clock", "ClockStep", "DeliveryAttempt", "Item", "LedgerReport", "LoginAttempt", "Meta",
-    "OutboxMessage", "PlanCompletion", "PlanExperience", "Release", "Source", "UtcDateTime", "WebUser", "WeeklyReport",
-    "metadata",
+    "AuditEvent", "Case", "Clock", "ClockStep", "DeliveryAttempt", "DisclosureRequest", "Item", "LedgerReport",
+    "LoginAttempt", "Meta", "OutboxMessage", "PlanCompletion", "PlanExperience", "Release", "Source", "UtcDateTime",
+    "WebUser", "WeeklyReport", "metadata",
 ]

@@ -28,6 +28,7 @@ from responder.channels.http_gateway import DEFAULT_FIELDS, HttpGatewayChannel
 from responder.classify import Classifier
 from responder.config import ConfigError, Settings, load
 from responder.data import DataError
+from responder.disclosure.service import calendar_dir
 from responder.engine.event_identity import GazetteerError, load_gazetteer
 from responder.engine.policy import load_policies
 from responder.outbox import parse_quiet_hours
@@ -36,6 +37,7 @@ from responder.render import KINDS, Renderer
 from responder.report.job import parse_slot
 from responder.report.ledger_job import validate_ledger_config
 from responder.service import pipeline
+from responder.workdays import load_local_dir
 
 Check = Callable[[Settings], list[str]]
 
@@ -58,6 +60,16 @@ def check_gazetteer(settings: Any) -> list[str]:
     except GazetteerError as exc:
         return [f"{settings.path}: data.gazetteer: {exc}"]
     return []
+
+
+def check_calendar_files(settings: Any) -> list[str]:
+    """The working-day calendar files the requests policy names (a bad policies file is check_policies' to report)."""
+    try:
+        pol = load_policies(settings.data_paths["policies"]).file.requests
+    except DataError:
+        return []
+    _years, problems = load_local_dir(calendar_dir(settings.data_paths["policies"], pol))
+    return problems
 
 
 def check_weekly_slot(settings: Any) -> list[str]:
@@ -250,6 +262,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("classifier", check_classifier),
     ("gazetteer", check_gazetteer),
     ("routing departments", check_routing_departments),
+    ("calendar files", check_calendar_files),
     ("notify", check_notify),
     ("gateway templates", check_gateway_templates),
     ("plan", check_plan),

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from responder import engine as eng
 from responder.channels import build_channels
+from responder.disclosure.service import sweep
 from responder.ingest import make_client, poll_due, poll_source, sync_sources
 from responder.outbox import dispatch_due, reconcile_sending
 from responder.outbox import next_due_at as outbox_next
@@ -80,6 +81,11 @@ def cases_step(ctx: Context, now: dt.datetime) -> eng.OpenResult:
     return eng.open_cases(ctx.engine, ctx.settings, now)
 
 
+def workdays_step(ctx: Context, now: dt.datetime) -> Any:
+    """Requests from `request` feeds, inquiry answer clocks, calendar years added."""
+    return sweep(ctx.engine, ctx.settings, now)
+
+
 def engine_step(ctx: Context, now: dt.datetime) -> eng.AdvanceResult:
     return eng.advance(ctx.engine, ctx.settings, now, owner=ctx.owner)
 
@@ -106,6 +112,7 @@ async def tick(ctx: Context, now: dt.datetime, *, poll: bool = True, dispatch: b
     if poll:
         out["polls"] = await ingest_step(ctx, now)
     out["cases"] = cases_step(ctx, now)
+    out["workdays"] = workdays_step(ctx, now)
     out["advance"] = engine_step(ctx, now)
     if dispatch:
         out["dispatch"] = await dispatch_step(ctx, now)
