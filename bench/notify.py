@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from responder.channels.base import OutgoingMessage  # noqa: E402
-from responder.channels.email import EmailChannel  # noqa: E402
-from responder.channels.http_gateway import HttpGatewayChannel  # noqa: E402
-from responder.render import Renderer, sample_contexts  # noqa: E402
+from responder.notify.channels.base import OutgoingMessage  # noqa: E402
+from responder.notify.channels.email import EmailChannel  # noqa: E402
+from responder.notify.channels.http_gateway import HttpGatewayChannel  # noqa: E402
+from responder.notify.render import Renderer, sample_contexts  # noqa: E402
 from responder.testing.sms_gateway import GatewayStub  # noqa: E402
 from responder.testing.smtp import SmtpSink  # noqa: E402
 

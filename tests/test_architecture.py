@@ -50,11 +50,19 @@ CONTRACTS = (
              exempt=("responder.cli", "responder.service", "responder.web")),
     Contract("the working-day policy models are a leaf: the engine's policy loader imports them",
              importers=("responder.disclosure.policy",), forbidden=("responder",)),
+    Contract("the notify wing's decisions are pure: no database, no records, no sending",
+             importers=("responder.notify.decide",),
+             forbidden=("responder.db", "responder.models", "responder.audit", "responder.notify.dispatch",
+                        "responder.notify.enqueue", "responder.engine", "responder.service")),
+    Contract("the notify wing serves the engine, the plan and the report; it drives none of them",
+             importers=("responder.notify",),
+             forbidden=("responder.engine", "responder.plan", "responder.report", "responder.ingest",
+                        "responder.classify", "responder.disclosure", "responder.service", "responder.web")),
     Contract("the plan sits below the engine",
              importers=("responder.plan",), forbidden=("responder.engine",)),
     Contract("the classifier is pure: no database, no engine",
              importers=("responder.classify",),
-             forbidden=("responder.db", "responder.engine", "responder.models", "responder.outbox",
+             forbidden=("responder.db", "responder.engine", "responder.models", "responder.notify",
                         "responder.ingest", "responder.service")),
     Contract("the ground floor imports no room above it",
              importers=GROUND, forbidden=("responder",),
@@ -63,11 +71,12 @@ CONTRACTS = (
              importers=("responder.report",), forbidden=("responder.engine", "responder.service", "responder.web")),
     Contract("the response ledger is a read model: it writes, enqueues and sends nothing",
              importers=("responder.report.ledger", "responder.report.ledger_render"),
-             forbidden=("responder.db", "responder.outbox", "responder.channels", "responder.engine",
+             forbidden=("responder.db", "responder.notify", "responder.engine",
                         "responder.service", "responder.web", "responder.report.job", "responder.report.ledger_job")),
     Contract("channels know only their contract and the configuration",
-             importers=("responder.channels",),
-             forbidden=("responder.engine", "responder.outbox", "responder.plan", "responder.report",
+             importers=("responder.notify.channels",),
+             forbidden=("responder.engine", "responder.notify.enqueue", "responder.notify.decide",
+                        "responder.notify.dispatch", "responder.notify.render", "responder.plan", "responder.report",
                         "responder.ingest", "responder.service", "responder.classify")),
 )
 
@@ -143,4 +152,4 @@ def test_no_module_is_found_by_name():
 def test_the_contracts_can_fail():
     """The checker sees a forbidden arrow when there is one (so a green run means something)."""
     assert violations(Contract("probe", importers=("responder.service",), forbidden=("responder.config",)))
-    assert violations(Contract("probe", importers=("responder.engine.core",), forbidden=("responder.outbox",)))
+    assert violations(Contract("probe", importers=("responder.engine.core",), forbidden=("responder.notify",)))

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from responder import db
 from responder import engine as eng
-from responder.channels import deliberately_off
+from responder.notify.channels import deliberately_off
 from responder.config import load
 from responder.config.notify import NotifyConfig, channel_on, channels_on
 from responder.engine.core import channels_for

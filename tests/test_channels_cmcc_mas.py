@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from responder.channels.base import ChannelError, OutgoingMessage
-from responder.channels.cmcc_mas import CmccMasChannel, mac, request_body
+from responder.notify.channels.base import ChannelError, OutgoingMessage
+from responder.notify.channels.cmcc_mas import CmccMasChannel, mac, request_body
 
 VEC = json.loads((Path(__file__).resolve().parent / "data" / "vendor_vectors.json").read_text(encoding="utf-8"))["cmcc_mas_mac_computed"]
 

@@ -7,8 +7,8 @@ import warnings
 
 import pytest
 
-from responder.channels.base import ChannelError, OutgoingMessage
-from responder.channels.email import EmailChannel, message_id
+from responder.notify.channels.base import ChannelError, OutgoingMessage
+from responder.notify.channels.email import EmailChannel, message_id
 from responder.testing.smtp import SmtpSink
 
 warnings.filterwarnings("ignore", message="Session.login_data is deprecated")

@@ -16,7 +16,7 @@ import pytest
 
 from responder import db, engine as eng
 from responder.config import load
-from responder.render import Renderer
+from responder.notify.render import Renderer
 from responder.testing.engine import add_item, make_test_settings
 
 UTC = dt.timezone.utc
@@ -82,8 +82,8 @@ def test_a_step_posts_once_to_the_group_with_a_valid_dingtalk_signature(tmp_path
     add_item(e, title="石台县丁香镇一化工厂发生爆炸 已致12人死亡", text="已造成12人死亡。", published_at=t, first_seen_at=t)
     eng.open_cases(e, s, t)
     assert eng.advance(e, s, t).messages == 1
-    from responder.channels import build_channels
-    from responder.outbox import dispatch_due
+    from responder.notify.channels import build_channels
+    from responder.notify import dispatch_due
 
     channels = build_channels(s)
     rep = asyncio.run(dispatch_due(e, s, channels, Renderer.from_dir(s.data_paths["templates"]), now=t, owner="test"))
@@ -95,7 +95,7 @@ def test_a_step_posts_once_to_the_group_with_a_valid_dingtalk_signature(tmp_path
 @pytest.mark.parametrize("ts", [1599360473000, 1700000000123, 1234567890000])
 def test_dingtalk_signature_survives_url_encoding(ts):
     """The sign placed in the URL decodes back to the Base64 digest, whether or not it contains '+', '/' or '='."""
-    from responder.channels.robot import dingtalk_sign
+    from responder.notify.channels.robot import dingtalk_sign
 
     want = base64.b64encode(hmac.new(SECRET.encode(), f"{ts}\n{SECRET}".encode(), hashlib.sha256).digest()).decode()
     got = parse_qs(f"timestamp={ts}&sign={dingtalk_sign(SECRET, ts)}")["sign"][0]

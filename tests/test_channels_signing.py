@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from responder.channels import aliyun_sign, tencent_sign
-from responder.channels.robot import dingtalk_sign
+from responder.notify.channels import aliyun_sign, tencent_sign
+from responder.notify.channels.robot import dingtalk_sign
 
 VECTORS = json.loads((Path(__file__).resolve().parent / "data" / "vendor_vectors.json").read_text(encoding="utf-8"))
 

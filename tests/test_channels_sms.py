@@ -7,10 +7,10 @@ import datetime as dt
 
 import pytest
 
-from responder.channels.aliyun import AliyunSmsChannel
-from responder.channels.base import ChannelError, OutgoingMessage
-from responder.channels.http_gateway import HttpGatewayChannel
-from responder.channels.tencent import TencentSmsChannel
+from responder.notify.channels.aliyun import AliyunSmsChannel
+from responder.notify.channels.base import ChannelError, OutgoingMessage
+from responder.notify.channels.http_gateway import HttpGatewayChannel
+from responder.notify.channels.tencent import TencentSmsChannel
 from responder.testing.sms_gateway import AliyunFake, GatewayStub, TencentFake
 
 MSG = OutgoingMessage(key="clock:1|g1:s1|sms|fgw:liaison", address="13800000001", kind="reminder",

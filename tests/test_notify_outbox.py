@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from responder.channels import build_channels
+from responder.notify.channels import build_channels
 from responder.config import FileConfig, Settings
 from responder.data import load_units
 from responder.db import transaction
 from responder.models import AuditEvent, DeliveryAttempt, OutboxMessage
-from responder.outbox import (Candidate, backoff_seconds, dispatch_due, enqueue, next_due_at, plan_batch,
+from responder.notify import (Candidate, backoff_seconds, dispatch_due, enqueue, next_due_at, plan_batch,
                               quiet_until, reconcile_sending)
-from responder.render import Renderer
+from responder.notify.render import Renderer
 from responder.testing.sms_gateway import AliyunFake, GatewayStub, TencentFake
 from responder.testing.smtp import SmtpSink
 
@@ -79,7 +79,7 @@ def contact(unit="fgw", role="liaison"):
 
 
 def case_ctx(title="仙寓镇停水引发关注", level=False, **kw) -> dict[str, Any]:
-    from responder.render import sample_contexts
+    from responder.notify.render import sample_contexts
 
     ctx = dict(sample_contexts("reminder")[0 if level else 1][1])
     ctx.update(case_title=title, **kw)
@@ -182,7 +182,7 @@ def test_sent_sms_records_attempt_and_provider_id(engine):
         [row], [a] = rows(engine), attempts(engine)
         assert row.status == "sent" and row.provider_id == f.sent[0]["biz_id"] and row.sent_at == NOW
         assert a.outcome == "sent" and a.channel == "sms" and a.started_at == NOW and '"Code": "OK"' in a.provider_response
-        from responder.channels.base import provider_key
+        from responder.notify.channels.base import provider_key
 
         assert f.sent[0]["template"] == TEMPLATE_CODES["reminder"] and f.sent[0]["out_id"] == provider_key(row.idem_key)
 
@@ -365,9 +365,9 @@ CRASH = textwrap.dedent('''
     import asyncio, os, sys
     sys.path.insert(0, {tests!r})
     from responder import db
-    from responder.channels import build_channels
+    from responder.notify.channels import build_channels
     import test_notify_outbox as t
-    from responder.outbox import dispatch_due
+    from responder.notify import dispatch_due
 
     engine = db.make_engine({url!r})
     settings = {make!r}

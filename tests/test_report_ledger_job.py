@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from responder import db
 from responder.models import AuditEvent, LedgerReport, OutboxMessage
-from responder.render import Renderer
+from responder.notify.render import Renderer
 from responder.report.ledger_job import (
     ledger_archive_file, list_ledger_archives, next_ledger_at, parse_ledger_at, run_ledger_if_due, validate_ledger_config,
 )

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from responder import audit, engine as eng
 from responder.disclosure import service as svc
 from responder.models import AuditEvent, Clock, ClockStep, DisclosureRequest, Item, OutboxMessage
-from responder.render import Renderer
+from responder.notify.render import Renderer
 from responder.report.weekly import weekly_figures, week_bounds
 from responder.testing.engine import add_item, make_test_settings
 from responder.workdays import BEIJING

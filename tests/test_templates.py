@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from responder.masking import mask_text
-from responder.render import KINDS, Renderer, RenderError, bj, fallback_text, fit_params, sample_contexts
+from responder.notify.render import KINDS, Renderer, RenderError, bj, fallback_text, fit_params, sample_contexts
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

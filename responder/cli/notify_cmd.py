@@ -40,11 +40,11 @@ def _find_contact(settings, spec: str):
 @click.pass_context
 def notify_test(ctx: click.Context, to: str, channel: str, text: str, as_json: bool) -> None:
     """Send a test message through the real channel (recorded in the outbox like any other)."""
-    from responder.channels import build_channels, channel_problems
+    from responder.notify.channels import build_channels, channel_problems
     from responder.db import transaction
     from responder.models import DeliveryAttempt
-    from responder.outbox import enqueue, send_now
-    from responder.render import Renderer
+    from responder.notify import enqueue, send_now
+    from responder.notify.render import Renderer
     from responder.timeutil import iso_utc, utcnow
     from sqlmodel import Session, select
 

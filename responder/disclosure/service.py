@@ -37,7 +37,7 @@ from responder.db import transaction
 from responder.disclosure.policy import DEFAULT_INQUIRY_LADDER, DEFAULT_REQUEST_LADDER, InquiryPolicy, RequestsPolicy
 from responder.engine import ladder as ladder_mod
 from responder.models import Case, Clock, DisclosureRequest, Item, Meta, OutboxMessage
-from responder.outbox import enqueue
+from responder.notify import enqueue
 from responder.timeutil import iso_utc
 from responder.workdays import BEIJING, Calendar, Count, end_of_day_utc, fingerprint
 

@@ -39,7 +39,7 @@ from responder.engine import event_identity, joining, matching
 from responder.engine.handlers import handler_for
 from responder.engine.policy import RELEASE_KINDS, Policies, load_policies
 from responder.models import Case, Clock, ClockStep, Item, Meta, OutboxMessage, Release
-from responder.outbox import enqueue, group_row, message_rows
+from responder.notify import enqueue, group_row, message_rows
 from responder.timeutil import fmt_duration, iso_utc
 
 log = structlog.get_logger("responder.engine")

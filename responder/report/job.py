@@ -28,7 +28,7 @@ from responder import audit
 from responder.config.notify import channel_on
 from responder.db import transaction
 from responder.models import WeeklyReport
-from responder.outbox import enqueue
+from responder.notify import enqueue
 from responder.report.render import ReportRenderError, html_fragment, render_weekly
 from responder.report.weekly import DAY, week_bounds, weekly_figures
 from responder.timeutil import BEIJING, UTC, as_utc, iso_utc

@@ -32,7 +32,7 @@ from responder import audit
 from responder.config.notify import channel_on
 from responder.db import transaction
 from responder.models import LedgerReport
-from responder.outbox import enqueue
+from responder.notify import enqueue
 from responder.report.job import write_archive
 from responder.report.ledger import Period, ledger_for, month_period
 from responder.report.ledger_render import LEDGER_FORMATS, ledger_tables, render_ledger, text_of, title_of

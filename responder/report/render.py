@@ -22,7 +22,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from responder.report.weekly import PLAN_UNAVAILABLE, _dur
-from responder.render import bj
+from responder.notify.render import bj
 
 FORMATS = ("html", "csv", "md", "xlsx")
 OUTCOME_LABELS = {"met": "按时", "met_late": "逾期完成", "overdue_open": "超时未办", "cancelled": "已撤销"}

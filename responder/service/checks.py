@@ -23,17 +23,17 @@ from typing import Any
 import jinja2
 from sqlalchemy.engine import make_url
 
-from responder.channels import OutgoingMessage, channel_problems, deliberately_off
-from responder.channels.http_gateway import DEFAULT_FIELDS, HttpGatewayChannel
+from responder.notify.channels import OutgoingMessage, channel_problems, deliberately_off
+from responder.notify.channels.http_gateway import DEFAULT_FIELDS, HttpGatewayChannel
 from responder.classify import Classifier
 from responder.config import ConfigError, Settings, load
 from responder.data import DataError
 from responder.disclosure.service import calendar_dir
 from responder.engine.event_identity import GazetteerError, load_gazetteer
 from responder.engine.policy import load_policies
-from responder.outbox import parse_quiet_hours
+from responder.notify import parse_quiet_hours
 from responder.plan.load import PlanError, plan_from_settings
-from responder.render import KINDS, Renderer
+from responder.notify.render import KINDS, Renderer
 from responder.report.job import parse_slot
 from responder.report.ledger_job import validate_ledger_config
 from responder.service import pipeline

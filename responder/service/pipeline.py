@@ -17,14 +17,14 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from responder import engine as eng
-from responder.channels import build_channels
+from responder.notify.channels import build_channels
 from responder.disclosure.service import sweep
 from responder.ingest import make_client, poll_due, poll_source, sync_sources
-from responder.outbox import dispatch_due, reconcile_sending
-from responder.outbox import next_due_at as outbox_next
+from responder.notify import dispatch_due, reconcile_sending
+from responder.notify import next_due_at as outbox_next
 from responder.plan import schedule_plan
 from responder.plan.load import plan_from_settings
-from responder.render import Renderer
+from responder.notify.render import Renderer
 from responder.report import next_weekly_at, run_weekly_if_due
 from responder.report.ledger_job import next_ledger_at, run_ledger_if_due
 

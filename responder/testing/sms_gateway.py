@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from responder.channels import aliyun_sign, tencent_sign
+from responder.notify.channels import aliyun_sign, tencent_sign
 
 MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 

@@ -10,14 +10,14 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from responder.channels import build_channels
+from responder.notify.channels import build_channels
 from responder.config import FileConfig, Settings
 from responder.data import load_units
 from responder.db import transaction
 from responder.models import Case, Clock, ClockStep, DeliveryAttempt, OutboxMessage
 from responder.testing import busyday
-from responder.outbox import dispatch_due, enqueue
-from responder.render import Renderer
+from responder.notify import dispatch_due, enqueue
+from responder.notify.render import Renderer
 
 REPO = Path(__file__).resolve().parents[2]
 UTC = dt.timezone.utc
@@ -52,7 +52,7 @@ def contact(unit: str = "fgw", role: str = "liaison"):
 
 def put(engine, key: str, *, channels=("sms",), unit: str = "fgw", at: dt.datetime = NOW) -> list[OutboxMessage]:
     """One urgent message (never held, folded or rate limited: the scenarios test delivery, not policy)."""
-    from responder.render import sample_contexts
+    from responder.notify.render import sample_contexts
 
     ctx = dict(sample_contexts("reminder")[0][1])
     ctx.update(case_title="丁香镇化工厂爆炸")

@@ -28,7 +28,7 @@ from responder.config.sources import JsonMapping, SourceConfig
 from responder.ingest import FetchedDoc, FetchResult, ingest_fetched
 from responder.ingest.parse import MAX_TEXT, MAX_TITLE, parse_feed
 from responder.models import AuditEvent, Case, Clock, Item, Source
-from responder.render import KINDS, Renderer, sample_contexts
+from responder.notify.render import KINDS, Renderer, sample_contexts
 from responder.report import render_weekly, week_bounds, weekly_figures
 from responder.testing.engine import make_test_settings
 from responder.testing.feeds import atom, rss

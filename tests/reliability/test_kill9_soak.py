@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path
 
 
-from responder.channels.base import provider_key
+from responder.notify.channels.base import provider_key
 from responder.testing import busyday
 from responder.testing.sms_gateway import GatewayStub
 from responder.testing.smtp import SmtpSink

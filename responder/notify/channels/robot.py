@@ -13,8 +13,8 @@ import hmac
 import time
 from urllib.parse import quote_plus
 
-from responder.channels._http import HttpClientMixin, json_or_none
-from responder.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, trim
+from responder.notify.channels._http import HttpClientMixin, json_or_none
+from responder.notify.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, trim
 
 WECOM_MAX_BYTES = 2048
 THROTTLE = {"45009", "130101"}

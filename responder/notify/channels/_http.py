@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from responder.channels.base import ChannelError
+from responder.notify.channels.base import ChannelError
 
 
 class HttpClientMixin:

@@ -1,344 +1,44 @@
-"""The durable outbox: messages are rows first, deliveries second.
+"""The dispatcher's shell: claim due rows, send them through their channel, record what happened.
 
-``enqueue`` is called inside the transaction of the state change that causes
-the message (a clock step, a plan reminder, a delivery failure), so the change
-and its messages commit together or not at all. The key is stable — the same
-step computed twice yields the same key — and the UNIQUE constraint on
-``idem_key`` makes a second insert impossible, so nothing is sent twice.
-
-The dispatcher (claiming, digests, quiet hours, limits, retries, attempts) is
-the notification capability's; see docs/messages.md for the context contract.
+It reads rows, asks :mod:`responder.notify.decide` what to do with them at
+``now``, claims them with a compare-and-swap update, calls the provider outside
+any transaction, and records each attempt; ``reconcile_sending`` settles rows a
+crash left in ``sending``. See docs/messages.md and docs/notifications.md.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import hashlib
+import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from responder import audit
 from responder.db import transaction
-
-from responder.data import Contact
-from responder.models import OutboxMessage
-
-
-def idem_key(key: str, channel: str, contact_key: str) -> str:
-    return f"{key}|{channel}|{contact_key}"
-
-
-def message_rows(*, now: dt.datetime, key: str, kind: str, contact: Contact, context: dict[str, Any],
-                 channels: Sequence[str], urgent: bool, case_id: int | None, clock_id: int | None,
-                 generation: int, not_before: dt.datetime | None = None) -> list[dict[str, Any]]:
-    """The rows of one message to one contact, one per channel it can receive (pure).
-
-    The engine inserts these with one executemany per batch; :func:`enqueue` inserts
-    them one by one. Either way the row is the same.
-    """
-    rows = []
-    for channel in channels:
-        address = contact.phone if channel == "sms" else contact.email if channel == "email" else None
-        if not address:
-            continue
-        rows.append({
-            "idem_key": idem_key(key, channel, contact.key), "kind": kind, "channel": channel, "recipient": contact.key,
-            "address": address, "urgent": urgent,
-            "context": {**context, "recipient_name": contact.name, "recipient_role": contact.role},
-            "case_id": case_id, "clock_id": clock_id, "generation": generation, "status": "pending",
-            "created_at": now, "next_attempt_at": not_before or now, "attempts": 0,
-        })
-    return rows
-
-
-def group_row(*, now: dt.datetime, key: str, kind: str, context: dict[str, Any], urgent: bool, case_id: int | None,
-              clock_id: int | None, generation: int) -> dict[str, Any]:
-    """The one row of a step for the office's group robot (WeCom / DingTalk): a group, not a person."""
-    return {
-        "idem_key": idem_key(key, "robot", "group"), "kind": kind, "channel": "robot", "recipient": "group",
-        "address": "group", "urgent": urgent, "context": {**context, "recipient_name": "各位", "recipient_role": "group"},
-        "case_id": case_id, "clock_id": clock_id, "generation": generation, "status": "pending",
-        "created_at": now, "next_attempt_at": now, "attempts": 0,
-    }
-
-
-def enqueue(session: Session, *, now: dt.datetime, key: str, kind: str, contact: Contact, context: dict[str, Any],
-            channels: Sequence[str], urgent: bool = False, case_id: int | None = None, clock_id: int | None = None,
-            generation: int = 1, not_before: dt.datetime | None = None) -> list[OutboxMessage]:
-    """Write one message per channel the contact can receive; skip keys already present.
-
-    ``key`` identifies the cause (e.g. ``clock:12|g2:s1``); the full idempotency
-    key adds channel and recipient. Returns the rows created now.
-    """
-    created: list[OutboxMessage] = []
-    for row in message_rows(now=now, key=key, kind=kind, contact=contact, context=context, channels=channels,
-                            urgent=urgent, case_id=case_id, clock_id=clock_id, generation=generation,
-                            not_before=not_before):
-        if session.exec(select(OutboxMessage.id).where(OutboxMessage.idem_key == row["idem_key"])).first() is not None:
-            continue
-        msg = OutboxMessage(**row)
-        session.add(msg)
-        created.append(msg)
-    if created:
-        session.flush()
-    return created
-
-
-# =====================================================================================
-# The dispatcher (issue 6). Decisions are pure functions of the rows read and ``now``;
-# ``dispatch_due`` / ``reconcile_sending`` are the shell that reads, claims, sends, records.
-# =====================================================================================
-
-import asyncio  # noqa: E402
-import hashlib  # noqa: E402
-import logging  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-
-from sqlalchemy import func, update  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
-
-from responder import audit  # noqa: E402
-from responder.channels.base import Channel, ChannelError, OutgoingMessage, SendResult  # noqa: E402
-from responder.masking import mask_text  # noqa: E402
-from responder.models import DeliveryAttempt  # noqa: E402
-from responder.timeutil import BEIJING, UTC  # noqa: E402
+from responder.masking import mask_text
+from responder.models import DeliveryAttempt, OutboxMessage
+from responder.notify.channels.base import Channel, ChannelError, SendResult
+from responder.notify.decide import (
+    INTERRUPTED,
+    OPEN_STATUSES,
+    Candidate,
+    backoff_seconds,
+    build_outgoing,
+    digest_context,
+    parse_quiet_hours,
+    plan_batch,
+)
+from responder.notify.enqueue import enqueue, idem_key
+from responder.timeutil import UTC
 
 log = logging.getLogger("responder.notify")
-
-OPEN_STATUSES = ("pending", "failed", "held")
-URGENT_KINDS = frozenset({"overdue", "repeat_overdue", "milestone_overdue", "delivery_failure"})
-"""Overdue notices and failure escalations: never held by quiet hours, never rate limited, never digested."""
-NO_DIGEST_KINDS = frozenset({"digest", "test", "weekly_report", "delivery_failure"})
-INTERRUPTED = "interrupted: the process stopped between the provider call and its record"
-
-
-def is_urgent(urgent: bool, kind: str) -> bool:
-    return bool(urgent) or kind in URGENT_KINDS
-
-
-# ---------------------------------------------------------------- pure decisions
-
-
-def parse_quiet_hours(spec: str | None) -> tuple[dt.time, dt.time] | None:
-    """``"22:00-07:30"`` → (22:00, 07:30); None/"" → no quiet hours. Raises ValueError on nonsense."""
-    if not spec:
-        return None
-    a, _, b = spec.partition("-")
-    start, end = dt.time.fromisoformat(a.strip()), dt.time.fromisoformat(b.strip())
-    if start == end:
-        raise ValueError(f"quiet hours {spec!r}: start equals end")
-    return start, end
-
-
-def quiet_until(now: dt.datetime, spec: str | None) -> dt.datetime | None:
-    """If ``now`` falls in the quiet hours (Beijing time), the UTC instant they end; else None."""
-    q = parse_quiet_hours(spec)
-    if q is None:
-        return None
-    start, end = q
-    local = now.astimezone(BEIJING)
-    t = local.time()
-    inside = (start <= t < end) if start < end else (t >= start or t < end)
-    if not inside:
-        return None
-    end_day = local.date() if (start < end or t < end) else local.date() + dt.timedelta(days=1)
-    return dt.datetime.combine(end_day, end, tzinfo=BEIJING).astimezone(UTC)
-
-
-def backoff_seconds(attempts: int, *, base: float, cap: float, jitter: float, key: str) -> float:
-    """Exponential backoff (base·2^(n-1), capped) with deterministic jitter.
-
-    The jitter comes from a hash of the key and attempt number rather than a
-    random generator: retries after an outage still spread out, and a test can
-    predict the exact time.
-    """
-    raw = min(cap, base * (2 ** max(attempts - 1, 0)))
-    h = int(hashlib.sha256(f"{key}|{attempts}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return max(1.0, raw * (1 + jitter * (2 * h - 1)))
-
-
-def window_free_at(sent: list[dt.datetime], now: dt.datetime, limit: int, window: dt.timedelta) -> dt.datetime | None:
-    """None if one more send fits in the sliding window; else when the oldest send leaves it."""
-    recent = sorted(t for t in sent if t > now - window)
-    if len(recent) < limit:
-        return None
-    return recent[len(recent) - limit] + window
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """What the planner needs of an outbox row (a plain value: the planner never touches the DB)."""
-
-    id: int
-    kind: str
-    channel: str
-    recipient: str
-    urgent: bool
-    next_attempt_at: dt.datetime
-    attempts: int
-    status: str
-    outcome_unknown: bool = False
-
-
-@dataclass
-class Plan:
-    send: list[int] = field(default_factory=list)
-    digests: list[list[int]] = field(default_factory=list)
-    hold: dict[int, dt.datetime] = field(default_factory=dict)
-    defer: dict[int, dt.datetime] = field(default_factory=dict)
-
-
-def plan_batch(cands: list[Candidate], now: dt.datetime, *, quiet_hours: str | None, quiet_channels: tuple[str, ...],
-               digest_window: dt.timedelta, per_recipient: int, window: dt.timedelta,
-               recent_sms: dict[str, list[dt.datetime]], provider_per_minute: int = 0,
-               provider_recent: list[dt.datetime] | None = None) -> Plan:
-    """Decide, for rows read from the outbox, what happens to each now.
-
-    Order of the stages (Alertmanager-style, each one small): quiet hours hold
-    non-urgent rows; non-urgent rows for one person and channel fold into a
-    digest when more than one is due within ``digest_window``; the per-person
-    SMS window and the provider's per-minute quota defer what does not fit.
-    Urgent rows (5-hour cases, overdue notices) skip every stage but the
-    provider quota, and even there go first.
-    """
-    plan = Plan()
-    q_end = quiet_until(now, quiet_hours)
-    due_now = [c for c in cands if c.next_attempt_at <= now]
-    soon = [c for c in cands if now < c.next_attempt_at <= now + digest_window]
-    ordered: list[Candidate] = []
-    for c in sorted(due_now, key=lambda c: (not is_urgent(c.urgent, c.kind), c.next_attempt_at, c.id)):
-        if not is_urgent(c.urgent, c.kind) and q_end is not None and c.channel in quiet_channels:
-            if c.status != "held" or c.next_attempt_at < q_end:
-                plan.hold[c.id] = q_end
-            continue
-        ordered.append(c)
-
-    # Digest: per (recipient, channel), the non-urgent first attempts due now, plus those due within the window.
-    foldable = lambda c: (not is_urgent(c.urgent, c.kind) and c.kind not in NO_DIGEST_KINDS  # noqa: E731
-                          and c.attempts == 0 and not c.outcome_unknown)
-    groups: dict[tuple[str, str], list[Candidate]] = {}
-    for c in ordered:
-        if foldable(c):
-            groups.setdefault((c.recipient, c.channel), []).append(c)
-    for c in soon:
-        if foldable(c) and (c.recipient, c.channel) in groups and not (q_end and c.channel in quiet_channels):
-            groups[(c.recipient, c.channel)].append(c)
-    units: list[tuple[Candidate, list[int]]] = []  # (representative, member ids)
-    folded: set[int] = set()
-    for members in groups.values():
-        if len(members) > 1:
-            ids = sorted(m.id for m in members)
-            folded.update(ids)
-            units.append((members[0], ids))
-    for c in ordered:
-        if c.id not in folded:
-            units.append((c, [c.id]))
-    units.sort(key=lambda u: (not is_urgent(u[0].urgent, u[0].kind), u[0].next_attempt_at, u[0].id))
-
-    # Limits: SMS per person (urgent excepted, but counted) and all SMS per minute.
-    sent_by = {k: list(v) for k, v in recent_sms.items()}
-    prov = list(provider_recent or [])
-    for rep, ids in units:
-        if rep.channel == "sms":
-            urgent = is_urgent(rep.urgent, rep.kind)
-            if provider_per_minute:
-                free = window_free_at(prov, now, provider_per_minute, dt.timedelta(minutes=1))
-                if free is not None:
-                    for i in ids:
-                        plan.defer[i] = free
-                    continue
-            if not urgent:
-                free = window_free_at(sent_by.get(rep.recipient, []), now, per_recipient, window)
-                if free is not None:
-                    for i in ids:
-                        if i in {c.id for c in due_now}:
-                            plan.defer[i] = free
-                    continue
-            sent_by.setdefault(rep.recipient, []).append(now)
-            prov.append(now)
-        if len(ids) > 1:
-            plan.digests.append(ids)
-        else:
-            plan.send.append(ids[0])
-    return plan
-
-
-def digest_context(items: list[tuple[str, dict[str, Any]]], base: dict[str, Any]) -> dict[str, Any]:
-    """The context of a digest (docs/messages.md ``digest``): the folded messages, oldest first."""
-    return {**{k: base[k] for k in ("recipient_name", "recipient_role", "county") if k in base},
-            "items": [{"kind": k, "context": c} for k, c in items], "count": len(items)}
-
-
-def fallback_params(names: list[str], kind: str, ctx: dict[str, Any], text: str) -> dict[str, str]:
-    """Best-effort values for a provider template when params.toml failed: a template never swallows a message."""
-    from responder.render import bj, clip, dur
-
-    known = {
-        "title": lambda: clip(ctx.get("case_title") or ctx.get("phase_name") or "", 20),
-        "deadline": lambda: bj(ctx.get("deadline_at"), "%m月%d日%H:%M"),
-        "dept": lambda: clip(ctx.get("department") or "", 12),
-        "overdue": lambda: dur(ctx.get("overdue_seconds") or 0),
-        "task": lambda: str(ctx.get("obligation_label") or ""),
-        "count": lambda: str(ctx.get("count") or len(ctx.get("pending") or []) or ""),
-        "text": lambda: text,
-    }
-    out = {}
-    for n in names:
-        try:
-            out[n] = known[n]() if n in known else "—"
-        except Exception:
-            out[n] = "—"
-        out[n] = out[n] or "—"
-    return out
-
-
-def build_outgoing(*, key: str, kind: str, address: str, context: dict[str, Any], channel: Channel,
-                   renderer: Any, templates: dict[str, str], county: str, repeat: bool,
-                   created_at: dt.datetime | None = None) -> tuple[OutgoingMessage, list[str]]:
-    """Render one outbox row for one channel (pure). Returns the message and notes for the attempt record.
-
-    A template that fails falls back to :func:`responder.render.fallback_text` and
-    says so in the notes; over-long provider parameters are clipped and named.
-    """
-    from responder.render import RenderError, fallback_email, fallback_text, fit, fit_params
-
-    ctx = {"county": county, **context}
-    notes: list[str] = []
-    subject = html = code = ""
-    params: dict[str, str] = {}
-    if channel.name == "email":
-        try:
-            subject, text, html = renderer.render_email(kind, ctx)
-        except RenderError as exc:
-            notes.append(f"template failed, built-in message sent: {exc}")
-            subject, text, html = fallback_email(kind, ctx)
-    else:
-        try:
-            text = renderer.render_sms(kind, ctx)
-        except RenderError as exc:
-            notes.append(f"template failed, built-in message sent: {exc}")
-            text = fallback_text(kind, ctx)
-        if channel.uses_templates:
-            code = templates.get(kind) or templates.get("_generic", "")
-            if kind not in templates and "_generic" in templates:
-                params = {"text": text}
-            else:
-                try:
-                    params = renderer.sms_params(kind, ctx)
-                except RenderError as exc:
-                    notes.append(f"template parameters failed, built-in values sent: {exc}")
-                    names = list(getattr(renderer, "params_spec", {}).get(kind, {}) or ["text"])
-                    params = fallback_params(names, kind, ctx, fallback_text(kind, ctx))
-            params, clipped = fit_params(params, channel.param_limit)
-            if clipped:
-                notes.append(f"parameters clipped to {channel.param_limit} characters: {', '.join(clipped)}")
-        else:
-            if repeat:
-                text = "【重发】" + text
-            text = fit(text, channel.text_limit)
-    msg = OutgoingMessage(key=key, address=address, kind=kind, text=text, subject=subject, html=html,
-                          template_code=code, params=params, repeat=repeat, created_at=created_at)
-    return msg, notes
 
 
 # ---------------------------------------------------------------- the shell
@@ -588,7 +288,7 @@ class _Batch:
     async def deliver(self, row: OutboxMessage) -> None:
         ch = self.channels.get(row.channel)
         if ch is None:
-            from responder.channels import deliberately_off
+            from responder.notify.channels import deliberately_off
 
             if deliberately_off(self.settings, row.channel):
                 with transaction(self.engine) as s:

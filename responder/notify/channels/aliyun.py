@@ -13,9 +13,9 @@ import json
 import uuid
 from collections.abc import Callable
 
-from responder.channels import aliyun_sign
-from responder.channels._http import HttpClientMixin, json_or_none, retry_after
-from responder.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, classify_code, trim
+from responder.notify.channels import aliyun_sign
+from responder.notify.channels._http import HttpClientMixin, json_or_none, retry_after
+from responder.notify.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, classify_code, trim
 from responder.timeutil import BEIJING, utcnow
 
 ENDPOINT = "https://dysmsapi.aliyuncs.com/"

@@ -22,7 +22,7 @@ import threading
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 
-from responder.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, provider_key, trim
+from responder.notify.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, provider_key, trim
 
 
 def build_message(msg: OutgoingMessage, *, from_addr: str, from_name: str, domain: str,

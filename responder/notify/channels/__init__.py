@@ -1,7 +1,7 @@
 """Delivery channels: SMS (Alibaba Cloud, Tencent Cloud, a generic HTTP gateway), e-mail, group robots.
 
 ``build_channels`` is the one place that turns configuration and secrets into
-channel objects; everything else sees the :class:`~responder.channels.base.Channel`
+channel objects; everything else sees the :class:`~responder.notify.channels.base.Channel`
 contract only.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from responder.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, provider_key
+from responder.notify.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, provider_key
 from responder.config.notify import channel_on
 
 __all__ = ["Channel", "ChannelError", "OutgoingMessage", "SendResult", "provider_key", "build_channels",
@@ -60,7 +60,7 @@ def build_channels(settings: Any, *, reuse: bool = True) -> dict[str, Channel]:
     out: dict[str, Channel] = {}
     bad = " ".join(channel_problems(settings))
     if not deliberately_off(settings, "email"):
-        from responder.channels.email import EmailChannel
+        from responder.notify.channels.email import EmailChannel
 
         e = n.email
         out["email"] = EmailChannel(
@@ -71,21 +71,21 @@ def build_channels(settings: Any, *, reuse: bool = True) -> dict[str, Channel]:
     if not deliberately_off(settings, "sms") and "notify.sms" not in bad:
         s = n.sms
         if s.provider == "aliyun":
-            from responder.channels.aliyun import AliyunSmsChannel
+            from responder.notify.channels.aliyun import AliyunSmsChannel
 
             out["sms"] = AliyunSmsChannel(
                 access_key_id=settings.secret(s.access_key_id_secret), access_key_secret=settings.secret(s.access_key_secret_secret),
                 sign_name=s.sign_name, endpoint=s.endpoint, signature=s.signature, timeout=s.timeout,
                 param_limit=s.param_max_len, reuse=reuse, query_after_crash=s.query_after_crash)
         elif s.provider == "tencent":
-            from responder.channels.tencent import TencentSmsChannel
+            from responder.notify.channels.tencent import TencentSmsChannel
 
             out["sms"] = TencentSmsChannel(
                 secret_id=settings.secret(s.access_key_id_secret), secret_key=settings.secret(s.access_key_secret_secret),
                 sdk_app_id=s.sdk_app_id or "", sign_name=s.sign_name, region=s.region, endpoint=s.endpoint,
                 timeout=s.timeout, param_limit=s.param_max_len, reuse=reuse, query_after_crash=s.query_after_crash)
         elif s.provider == "http":
-            from responder.channels.http_gateway import HttpGatewayChannel
+            from responder.notify.channels.http_gateway import HttpGatewayChannel
 
             out["sms"] = HttpGatewayChannel(
                 url=s.endpoint or "", method=s.method, body=s.body, fields=s.fields or None, headers=s.headers or None,
@@ -94,14 +94,14 @@ def build_channels(settings: Any, *, reuse: bool = True) -> dict[str, Channel]:
                 permanent_codes=s.permanent_codes, idempotent=s.idempotent, text_limit=s.text_max_len,
                 timeout=s.timeout, reuse=reuse)
         elif s.provider == "cmcc_mas":
-            from responder.channels.cmcc_mas import CmccMasChannel
+            from responder.notify.channels.cmcc_mas import CmccMasChannel
 
             out["sms"] = CmccMasChannel(
                 endpoint=s.endpoint or "", ec_name=s.ec_name, ap_id=s.ap_id,
                 secret_key=settings.secret(s.access_key_secret_secret) or "", sign=s.sign_name,
                 add_serial=s.add_serial, timeout=s.timeout, reuse=reuse)
     if not deliberately_off(settings, "robot") and "notify.robot" not in bad:
-        from responder.channels.robot import RobotChannel
+        from responder.notify.channels.robot import RobotChannel
 
         r = n.robot
         out["robot"] = RobotChannel(kind=r.kind, webhook=settings.secret(r.webhook_secret) or "",

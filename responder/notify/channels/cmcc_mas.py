@@ -16,8 +16,8 @@ import base64
 import hashlib
 import json
 
-from responder.channels._http import HttpClientMixin, json_or_none
-from responder.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, trim
+from responder.notify.channels._http import HttpClientMixin, json_or_none
+from responder.notify.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, trim
 
 # rspcod values that will fail again unchanged (integration sources; not vendor-verified).
 PERMANENT = frozenset({"InvalidUsrOrPwd", "IllegalMac", "IllegalSignId", "InvalidMessage", "IllegalMobile",

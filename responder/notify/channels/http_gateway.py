@@ -16,8 +16,8 @@ from typing import Any
 from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from responder.channels._http import HttpClientMixin, json_or_none, retry_after
-from responder.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, classify_code, trim
+from responder.notify.channels._http import HttpClientMixin, json_or_none, retry_after
+from responder.notify.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, classify_code, trim
 
 DEFAULT_FIELDS = {"phone": "{{ phone }}", "text": "{{ text }}", "key": "{{ key }}"}
 

@@ -13,9 +13,9 @@ import json
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from responder.channels import tencent_sign
-from responder.channels._http import HttpClientMixin, json_or_none, retry_after
-from responder.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, classify_code, trim
+from responder.notify.channels import tencent_sign
+from responder.notify.channels._http import HttpClientMixin, json_or_none, retry_after
+from responder.notify.channels.base import Channel, ChannelError, OutgoingMessage, SendResult, classify_code, trim
 from responder.timeutil import utcnow
 
 ENDPOINT = "https://sms.tencentcloudapi.com/"
