@@ -294,6 +294,9 @@ def _required_secret_refs(cfg: FileConfig) -> list[tuple[str, str]]:
         refs += _secret_refs(cfg.notify.sms, "notify.sms.")
     if "robot" in cfg.notify.channels:
         refs += _secret_refs(cfg.notify.robot, "notify.robot.")
+    for i, src in enumerate(cfg.source):  # issue 17: a pushed source's token or HMAC key
+        if src.enabled and src.push is not None:
+            refs += _secret_refs(src.push, f"source[{i}] ({src.name}).push.")
     return refs
 
 
