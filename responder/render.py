@@ -350,7 +350,7 @@ def _case(kind: str, *, level: bool, long: bool) -> dict[str, Any]:
         "recipient_name": "王建国", "recipient_role": "liaison",
         # Issue 17: the budget check counts the link (a 40-character public_url + /l/ + 11-character token).
         **({"link_url": "https://zwgk-responder.shitai.gov.cn/l/AbCdEfGhIjK", "link_purpose": "release",
-            "link_label": "记录发布"} if kind in _LINK_KINDS else {}),
+            "link_label": "记录发布", "reply_code": "4821"} if kind in _LINK_KINDS else {}),
         **({"release_title": "关于仙寓镇供水情况的说明" if not long else _LONG_TITLE,
             "release_url": "https://www.shitai.gov.cn/xxgk/123.html", "score": 0.72} if kind == "release_proposed" else {}),
     }

@@ -292,6 +292,11 @@ def _advance_clock(s: Session, settings: Any, clock: Clock, now: dt.datetime, ow
             # Issue 17: a person who signed for the case (签收) gets no more repeats; the clock runs on.
             acked = notify_links.acked_recipients(s, clock.case_id)
             contacts = [c for c in contacts if c.key not in acked]
+        if (settings.file.notify.replies.enabled and "sms" in channels and clock.case_id is not None
+                and kind in notify_links.LINK_KINDS):
+            from responder.inbound import ensure_code  # issue 17: "回复 4821 签收"
+
+            ctx["reply_code"] = ensure_code(s, clock.case_id, now)
         n = 0
         for c in contacts:
             cause = f"clock:{clock.id}|{step_key}"

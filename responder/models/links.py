@@ -43,3 +43,31 @@ class RecipientAck(SQLModel, table=True):
     recipient: str = Field(max_length=100)
     at: dt.datetime = utc_required()
     via: str = Field(max_length=20)  # link | sms | console
+
+
+class ReplyCode(SQLModel, table=True):
+    """The short code of a case in its SMS (one per case): a reply is matched by this code AND the sender's number."""
+
+    __tablename__ = "reply_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(unique=True)
+    code: str = Field(max_length=8, index=True)
+    created_at: dt.datetime = utc_required()
+
+
+class SmsReply(SQLModel, table=True):
+    """Every inbound SMS reply as received, with what became of it (shown to the office when not acted on)."""
+
+    __tablename__ = "sms_reply"
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=20)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    phone: str = Field(max_length=20, index=True)
+    text: str = Field(default="", max_length=500)
+    sent_at: dt.datetime | None = utc_field()
+    received_at: dt.datetime = utc_required(index=True)
+    outcome: str = Field(max_length=20)  # acked | already | unmatched | wrong_number | no_code | throttled
+    case_id: int | None = None
+    recipient: str | None = Field(default=None, max_length=100)
