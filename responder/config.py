@@ -69,6 +69,7 @@ class DataConfig(BaseModel):
     thresholds: str = "thresholds.toml"
     routing: str = "routing.toml"
     policies: str = "policies.toml"
+    gazetteer: str = "gazetteer.toml"
     templates: str = "../templates"
 
 

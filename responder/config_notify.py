@@ -28,6 +28,8 @@ class EmailConfig(BaseModel):
     """Extra CA bundle (PEM) to trust, e.g. for a government mail server with a private CA."""
     reuse_connection: bool = True
     """Keep one SMTP connection open for a dispatch batch (QUIT at the end of the batch)."""
+    connections: int = Field(default=4, ge=1, le=32)
+    """SMTP connections used at once: one stalled message does not hold the others back (issue 13)."""
 
 
 class SmsConfig(BaseModel):

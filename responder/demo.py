@@ -83,7 +83,8 @@ def write_config(state_dir: Path, *, smtp_port: int, sms_url: str, sources: list
         "[data]",
         *[f'{k} = "{cfg / v}"' for k, v in (("domains", "domains.toml"), ("units", "units.toml"), ("plan", "plan.toml"),
                                             ("thresholds", "thresholds.toml"), ("routing", "routing.toml"),
-                                            ("policies", "policies.toml"))],
+                                            ("policies", "policies.toml"),
+                                            ("gazetteer", "gazetteer.toml"))],
         f'templates = "{cfg.parent / "templates"}"', "",
     ]
     for s in sources:

@@ -360,6 +360,8 @@ class DispatchReport:
     fallbacks: int = 0
     cancelled: int = 0
     lost_claims: int = 0
+    unconfirmed: int = 0
+    """Rows given up because the marked repeat's outcome was unknown too (a person is asked)."""
     next_due_at: dt.datetime | None = None
 
     def did_work(self) -> bool:
@@ -438,6 +440,23 @@ def next_due_at(engine: Engine) -> dt.datetime | None:
     return min(vals) if vals else None
 
 
+async def _db_retry(max_seconds: float, fn: Any, what: str) -> Any:
+    """Run a short transaction, retrying (asynchronously) while the database is locked or unreachable."""
+    from sqlalchemy.exc import OperationalError
+    from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+    def warn(state: Any) -> None:
+        log.warning("%s: database busy or unreachable (try %d), retrying: %s", what, state.attempt_number,
+                    str(state.outcome.exception()).splitlines()[0][:200])
+
+    async for attempt in AsyncRetrying(retry=retry_if_exception_type(OperationalError), reraise=True,
+                                       stop=stop_after_delay(max_seconds), before_sleep=warn,
+                                       wait=wait_exponential(multiplier=0.05, max=5.0)):
+        with attempt:
+            return fn()
+    return None  # pragma: no cover (reraise=True)
+
+
 class _Batch:
     """One dispatch pass: shared state of the shell (report, throttled channels)."""
 
@@ -472,13 +491,26 @@ class _Batch:
             enqueue(s, now=self.now, key=f"dfail:{row.id}", kind="delivery_failure", contact=c, context=ctx,
                     channels=[ch for ch in self.cfg.channels], urgent=True, case_id=row.case_id)
 
-    def record(self, row: OutboxMessage, attempt_id: int | None, *, result: SendResult | None = None,
-               error: ChannelError | None = None, notes: list[str] | None = None, repeat: bool = False,
-               confirmed: bool = False) -> None:
+    async def record(self, row: OutboxMessage, attempt_id: int | None, **kw: Any) -> None:
+        """Record an outcome, retrying while the database is locked or briefly unreachable.
+
+        Abandoning the record would leave the row ``sending`` until its lease
+        expires and then send it again (issue 13: 22 extra SMS from one lock).
+        The wait is asynchronous, so the other sends of the batch go on.
+        """
+        await _db_retry(self.cfg.limits.lease_seconds, lambda: self._record_once(row, attempt_id, **kw),
+                        f"outbox {row.id}: recording the outcome")
+
+    def _record_once(self, row: OutboxMessage, attempt_id: int | None, *, result: SendResult | None = None,
+                     error: ChannelError | None = None, notes: list[str] | None = None, repeat: bool = False,
+                     confirmed: bool = False) -> None:
         notes = notes or []
+        counted = ""
         with transaction(self.engine) as s:
             m = s.get(OutboxMessage, row.id)
             a = s.get(DeliveryAttempt, attempt_id) if attempt_id else None
+            if a is not None and a.finished_at is not None:
+                return  # an earlier try committed after all (the error came after COMMIT)
             if a is None:
                 a = DeliveryAttempt(outbox_id=row.id, channel=row.channel, started_at=self.now, repeat=repeat)
             a.finished_at = self.now
@@ -490,7 +522,7 @@ class _Batch:
                 m.status, m.sent_at, m.provider_id, m.outcome_unknown = "sent", self.now, result.provider_id, False
                 if not confirmed:
                     m.attempts += 1
-                self.report.sent += 1
+                counted = "sent"
             else:
                 assert error is not None
                 m.attempts += 1
@@ -500,27 +532,48 @@ class _Batch:
                 if error.unknown:
                     m.outcome_unknown = True
                 limits = self.cfg.limits
+                # "unknown": the request may have reached the provider (counted against the one allowed repeat).
+                retry_outcome = "unknown" if error.unknown else "retry"
                 if error.permanent or m.attempts >= limits.max_attempts:
-                    a.outcome = "permanent" if error.permanent else "retry"
+                    a.outcome = "permanent" if error.permanent else retry_outcome
                     m.status = "dead"
-                    self.report.dead += 1
+                    counted = "dead"
                     why = str(error) if error.permanent else f"gave up after {m.attempts} attempts: {error}"
                     self._escalate(s, m, why)
                 else:
-                    a.outcome = "retry"
+                    a.outcome = retry_outcome
                     m.status = "failed"
                     delay = backoff_seconds(m.attempts, base=limits.backoff_base_seconds, cap=limits.backoff_max_seconds,
                                             jitter=limits.jitter, key=m.idem_key)
                     if error.retry_after:
                         delay = max(delay, error.retry_after)
                     m.next_attempt_at = self.now + dt.timedelta(seconds=delay)
-                    self.report.retried += 1
+                    counted = "retried"
             s.add(m)
             s.add(a)
+        setattr(self.report, counted, getattr(self.report, counted) + 1)
         level = logging.INFO if result is not None else logging.WARNING
         log.log(level, "outbox %s %s %s to %s: %s%s%s", row.id, row.kind, row.channel, row.recipient,
                 "sent" if result is not None else mask_text(str(error)),
                 " (repeat)" if repeat else "", (" [" + mask_text("; ".join(notes)) + "]") if notes else "")
+
+    def give_up_unknown(self, row: OutboxMessage) -> None:
+        """The marked repeat's outcome is unknown too: no third copy; a person is asked instead.
+
+        The promise (docs/reliability.md) is "at most once more, marked" where the
+        provider neither deduplicates by our key nor can be asked.
+        """
+        why = "发送结果两次未知（已重发一次），不再重发，请人工确认是否收到"
+        with transaction(self.engine) as s:
+            m = s.get(OutboxMessage, row.id)
+            if m.status != "sending" or m.claimed_by != self.owner:
+                return
+            m.status, m.claimed_by, m.claimed_until, m.last_error = "dead", None, None, why
+            s.add(m)
+            self._escalate(s, m, why)
+        self.report.dead += 1
+        self.report.unconfirmed += 1
+        log.warning("outbox %s %s %s to %s: %s", row.id, row.kind, row.channel, row.recipient, why)
 
     def release(self, row: OutboxMessage, until: dt.datetime) -> None:
         """Give a claimed row back untouched (its channel is throttled): no attempt is spent."""
@@ -544,7 +597,7 @@ class _Batch:
                         last_error=f"channel {row.channel!r} is turned off in the configuration"))
                 self.report.cancelled += 1
                 return
-            self.record(row, None, error=ChannelError(f"channel {row.channel!r} is not available (see check-config)",
+            await self.record(row, None, error=ChannelError(f"channel {row.channel!r} is not available (see check-config)",
                                                       permanent=False, code="no-channel"))
             return
         until = self.throttled.get(row.channel)
@@ -562,10 +615,13 @@ class _Batch:
                 verdict = await ch.query(probe, since=since)
             if verdict is True:
                 self.report.confirmed_by_provider += 1
-                self.record(row, None, result=SendResult(provider_id=None, response="provider confirms the interrupted send"),
+                await self.record(row, None, result=SendResult(provider_id=None, response="provider confirms the interrupted send"),
                             notes=["not sent again: the provider reports the interrupted send as sent"], confirmed=True)
                 return
             repeat = verdict is None and not ch.dedupes
+            if repeat and self._repeat_may_have_arrived(row.id):
+                self.give_up_unknown(row)
+                return
         msg, notes = build_outgoing(key=row.idem_key, kind=row.kind, address=row.address, context=row.context,
                                     channel=ch, renderer=self.renderer, templates=self.cfg.sms.templates,
                                     county=self.settings.file.service.county, repeat=repeat, created_at=self.now)
@@ -574,28 +630,42 @@ class _Batch:
         if repeat:
             self.report.repeats += 1
             notes.append("repeat: the previous send's outcome is unknown and the provider cannot be asked")
-        # The attempt is on record before the provider call: a crash now stays visible.
-        with transaction(self.engine) as s:
-            a = DeliveryAttempt(outbox_id=row.id, channel=row.channel, started_at=self.now, outcome="sending", repeat=repeat)
-            s.add(a)
-            s.flush()
-            attempt_id = a.id
-            if any(n.startswith("template") for n in notes):
-                audit.record(s, at=self.now, kind="notify.template_failed", subject=f"outbox:{row.id}",
-                             data={"kind": row.kind, "channel": row.channel, "notes": [mask_text(n) for n in notes]})
+        # The attempt is committed before the provider call: a crash during the call stays visible
+        # (the row is then reconciled as "outcome unknown"), and nothing is written between the
+        # provider's answer and its record but that record — the window a kill -9 can hit is this small.
+        def open_attempt() -> int:
+            with transaction(self.engine) as s:
+                a = DeliveryAttempt(outbox_id=row.id, channel=row.channel, started_at=self.now, outcome="sending",
+                                    repeat=repeat)
+                s.add(a)
+                s.flush()
+                if any(n.startswith("template") for n in notes):
+                    audit.record(s, at=self.now, kind="notify.template_failed", subject=f"outbox:{row.id}",
+                                 data={"kind": row.kind, "channel": row.channel, "notes": [mask_text(n) for n in notes]})
+                return int(a.id)
+
+        attempt_id = await _db_retry(self.cfg.limits.lease_seconds / 2, open_attempt, f"outbox {row.id}: opening the attempt")
         try:
             result = await ch.send(msg)
         except ChannelError as exc:
             if exc.throttled:
                 self.throttled[row.channel] = self.now + dt.timedelta(seconds=exc.retry_after or 60)
-            self.record(row, attempt_id, error=exc, notes=notes, repeat=repeat)
+            await self.record(row, attempt_id, error=exc, notes=notes, repeat=repeat)
             return
         except Exception as exc:  # a channel bug must not kill the batch; retried like a transient error
             log.exception("outbox %s: channel %s raised", row.id, row.channel)
-            self.record(row, attempt_id, error=ChannelError(f"{type(exc).__name__}: {exc}", permanent=False, code="internal",
+            await self.record(row, attempt_id, error=ChannelError(f"{type(exc).__name__}: {exc}", permanent=False, code="internal",
                                                             unknown=True), notes=notes, repeat=repeat)
             return
-        self.record(row, attempt_id, result=result, notes=notes, repeat=repeat)
+        await self.record(row, attempt_id, result=result, notes=notes, repeat=repeat)
+
+    def _repeat_may_have_arrived(self, outbox_id: int) -> bool:
+        """A marked repeat of this row was sent, or its outcome is unknown too."""
+        with Session(self.engine) as s:
+            n = s.exec(select(func.count()).select_from(DeliveryAttempt).where(
+                DeliveryAttempt.outbox_id == outbox_id, DeliveryAttempt.repeat.is_(True),
+                DeliveryAttempt.outcome.in_(("sent", "unknown", "sending")))).one()
+        return bool(n)
 
     def _last_attempt_at(self, outbox_id: int) -> dt.datetime | None:
         with Session(self.engine) as s:
@@ -604,13 +674,17 @@ class _Batch:
 
 
 async def dispatch_due(engine: Engine, settings: Any, channels: dict[str, Channel], renderer: Any, *,
-                       now: dt.datetime, owner: str, limit: int = 200) -> DispatchReport:
+                       now: dt.datetime, owner: str, limit: int = 200,
+                       only: Sequence[str] | None = None) -> DispatchReport:
     """One pass of the dispatcher: read due rows, decide (pure), claim, send, record every attempt.
 
     Claims are conditional UPDATEs on the row as read (status, attempts,
     claimed_by) and count only when exactly one row changed, so several
-    dispatchers never send the same row. Returns what happened and when to
-    come back (``next_due_at``).
+    dispatchers never send the same row. Claim, send and record are three
+    steps: no transaction and no lock is held across a provider call.
+    ``only`` restricts the pass to some channels: the service runs one lane per
+    channel, so a mail server that hangs does not hold back the SMS. Returns
+    what happened and when to come back (``next_due_at``).
     """
     b = _Batch(engine, settings, channels, renderer, now, owner)
     cfg = b.cfg
@@ -620,14 +694,16 @@ async def dispatch_due(engine: Engine, settings: Any, channels: dict[str, Channe
     lease = dt.timedelta(seconds=lim.lease_seconds)
 
     with transaction(engine) as s:
-        stale = list(s.exec(select(OutboxMessage).where(OutboxMessage.status == "sending",
-                                                        OutboxMessage.claimed_until < now)).all())
+        q = select(OutboxMessage).where(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)
+        stale = list(s.exec(q.where(OutboxMessage.channel.in_(list(only))) if only is not None else q).all())
         if stale:
             _reconcile(s, stale, now)
     with Session(engine, expire_on_commit=False) as s:
-        rows = list(s.exec(select(OutboxMessage).where(OutboxMessage.status.in_(OPEN_STATUSES),
-                                                       OutboxMessage.next_attempt_at <= now + digest_window)
-                           .order_by(OutboxMessage.urgent.desc(), OutboxMessage.next_attempt_at, OutboxMessage.id)
+        q = select(OutboxMessage).where(OutboxMessage.status.in_(OPEN_STATUSES),
+                                        OutboxMessage.next_attempt_at <= now + digest_window)
+        if only is not None:
+            q = q.where(OutboxMessage.channel.in_(list(only)))
+        rows = list(s.exec(q.order_by(OutboxMessage.urgent.desc(), OutboxMessage.next_attempt_at, OutboxMessage.id)
                            .limit(limit)).all())
         recipients = sorted({r.recipient for r in rows if r.channel == "sms"})
         recent: dict[str, list[dt.datetime]] = {}
@@ -694,20 +770,22 @@ async def dispatch_due(engine: Engine, settings: Any, channels: dict[str, Channe
         r.status, r.claimed_by = "sending", owner
     b.report.claimed = len(to_send)
 
-    # Send: SMTP one at a time per connection; HTTP channels with bounded concurrency.
+    # Send with bounded concurrency (the e-mail channel also bounds its SMTP connections).
     by_channel: dict[str, list[OutboxMessage]] = {}
     for r in to_send:
         by_channel.setdefault(r.channel, []).append(r)
 
     async def run_channel(name: str, items: list[OutboxMessage]) -> None:
-        sem = asyncio.Semaphore(1 if name == "email" else lim.concurrency)
+        # No more in flight than the channel can carry at once: an attempt is opened only when its
+        # send can start, so a kill -9 marks as "unknown" only what may really have reached the provider.
+        ch = channels.get(name)
+        sem = asyncio.Semaphore(max(1, min(lim.concurrency, getattr(ch, "connections", lim.concurrency))))
 
         async def one(r: OutboxMessage) -> None:
             async with sem:
                 await b.deliver(r)
 
         await asyncio.gather(*(one(r) for r in items))
-        ch = channels.get(name)
         if ch is not None:
             try:
                 await ch.flush()

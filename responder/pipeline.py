@@ -85,10 +85,10 @@ def engine_step(ctx: Context, now: dt.datetime) -> eng.AdvanceResult:
     return eng.advance(ctx.engine, ctx.settings, now, owner=ctx.owner)
 
 
-async def dispatch_step(ctx: Context, now: dt.datetime) -> Any:
+async def dispatch_step(ctx: Context, now: dt.datetime, *, only: tuple[str, ...] | None = None) -> Any:
     from responder.outbox import dispatch_due
 
-    return await dispatch_due(ctx.engine, ctx.settings, ctx.channels, ctx.renderer, now=now, owner=ctx.owner)
+    return await dispatch_due(ctx.engine, ctx.settings, ctx.channels, ctx.renderer, now=now, owner=ctx.owner, only=only)
 
 
 def weekly_step(ctx: Context, now: dt.datetime) -> str | None:
@@ -103,14 +103,19 @@ def ledger_step(ctx: Context, now: dt.datetime) -> str | None:
     return run_ledger_if_due(ctx.engine, ctx.settings, now)
 
 
-async def tick(ctx: Context, now: dt.datetime, *, poll: bool = True) -> dict[str, Any]:
-    """Everything due at ``now``, in order: hear, judge, escalate, deliver, report."""
+async def tick(ctx: Context, now: dt.datetime, *, poll: bool = True, dispatch: bool = True) -> dict[str, Any]:
+    """Everything due at ``now``, in order: hear, judge, escalate, deliver, report.
+
+    The service passes ``dispatch=False`` and delivers in its own lanes, so that
+    provider I/O never holds the engine; the demo and replay deliver in line.
+    """
     out: dict[str, Any] = {}
     if poll:
         out["polls"] = await ingest_step(ctx, now)
     out["cases"] = cases_step(ctx, now)
     out["advance"] = engine_step(ctx, now)
-    out["dispatch"] = await dispatch_step(ctx, now)
+    if dispatch:
+        out["dispatch"] = await dispatch_step(ctx, now)
     out["weekly"] = weekly_step(ctx, now)
     out["ledger"] = ledger_step(ctx, now)
     return out

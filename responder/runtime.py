@@ -41,6 +41,8 @@ EXIT_CONFIG = 2
 EXIT_SCHEMA = 3
 EXIT_LOCKED = 4
 STOP_GRACE_SECONDS = 20.0
+LANES = ("sms", "email", "robot")
+"""The dispatcher lanes: one per channel kind an outbox row can have."""
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
@@ -93,6 +95,12 @@ class Service:
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.stop_event = asyncio.Event()
         self.work_lock = asyncio.Lock()
+        """Held by the engine's pass (database work only); never across provider I/O."""
+        self.lanes: dict[str, asyncio.Lock] = {name: asyncio.Lock() for name in LANES}
+        """One dispatcher lane per channel: a hanging mail server holds only the e-mail lane."""
+        self.lane_tasks: set[asyncio.Task] = set()
+        self.lane_again: set[str] = set()
+        """Lanes asked for a pass while busy: they make one more when the current one ends."""
         self.sched: Any = None
         self.ctx: Any = None
         self.last_error: str | None = None
@@ -100,20 +108,24 @@ class Service:
 
     # ---------------------------------------------------------------- jobs
 
-    async def work(self, reason: str = "tick") -> None:
-        """Judge, escalate, deliver, report: everything due now. Never raises."""
+    async def work(self, reason: str = "tick", now: dt.datetime | None = None) -> None:
+        """Judge, escalate, report: everything due now, then hand delivery to the lanes. Never raises.
+
+        The engine's pass holds only ``work_lock`` and touches only the database;
+        delivery runs in the dispatcher lanes, which it starts but never waits for,
+        so a provider that hangs cannot stop a clock (issue 13).
+        """
         from responder import pipeline
 
         async with self.work_lock:
-            now = utcnow()
+            now = now or utcnow()
             try:
-                t = await pipeline.tick(self.ctx, now, poll=False)  # the same order the demo and replay use
-                r, a, d, w = t["cases"], t["advance"], t["dispatch"], t["weekly"]
-                if r.cases_opened or a.steps or d.sent or w:
+                t = await pipeline.tick(self.ctx, now, poll=False, dispatch=False)  # the demo's and replay's order
+                r, a, w = t["cases"], t["advance"], t["weekly"]
+                if r.cases_opened or a.steps or w:
                     log.info("work", reason=reason, cases_opened=r.cases_opened, upgraded=r.upgraded,
                              releases=r.releases_attached, proposed=r.releases_proposed, steps=a.steps,
-                             step_case_ids=a.case_ids, messages=a.messages, sent=d.sent, retried=d.retried,
-                             dead=d.dead, weekly=w)
+                             step_case_ids=a.case_ids, messages=a.messages, weekly=w)
                 if a.errors:
                     log.error("engine.errors", errors=a.errors)
                 self.db_failures = 0
@@ -127,7 +139,9 @@ class Service:
             except Exception as exc:  # a bug must not kill a service that guards 5-hour deadlines
                 self.last_error = str(exc)[:200]
                 log.exception("work.failed", reason=reason)
+                self.kick_dispatch()  # the steps committed before the failure still go out now
                 return
+        self.kick_dispatch()
         self.arm_wakeup()
 
     def arm_wakeup(self) -> None:
@@ -166,18 +180,44 @@ class Service:
             return
         await self.work(f"poll:{name}")
 
+    def kick_dispatch(self) -> None:
+        """Start a pass of every lane that is idle; a busy lane picks the new rows up on its next pass."""
+        for name in LANES:
+            if self.lanes[name].locked():
+                self.lane_again.add(name)
+                continue
+            task = asyncio.ensure_future(self.dispatch_lane(name))
+            self.lane_tasks.add(task)
+            task.add_done_callback(self.lane_tasks.discard)
+
     async def dispatch(self) -> None:
+        """The dispatcher tick: start the lanes and return at once.
+
+        Awaiting them here would keep this job "running" while one lane hangs, and
+        APScheduler (``max_instances=1``) would then skip the ticks the other lanes need.
+        """
+        self.kick_dispatch()
+
+    async def dispatch_lane(self, name: str) -> None:
         from responder import pipeline
 
-        if self.work_lock.locked():
+        lock = self.lanes[name]
+        if lock.locked():
             return
-        async with self.work_lock:
-            try:
-                await pipeline.dispatch_step(self.ctx, utcnow())
-            except OperationalError as exc:
-                log.error("database.unavailable", error=str(exc).splitlines()[0], job="dispatch")
-            except Exception:
-                log.exception("dispatch.failed")
+        async with lock:
+            again = True
+            while again and not self.stop_event.is_set():
+                self.lane_again.discard(name)
+                try:
+                    d = await pipeline.dispatch_step(self.ctx, utcnow(), only=(name,))
+                    if d.claimed or d.dead:
+                        log.info("dispatch", lane=name, sent=d.sent, retried=d.retried, dead=d.dead, repeats=d.repeats,
+                                 unconfirmed=d.unconfirmed)
+                except OperationalError as exc:
+                    log.error("database.unavailable", error=str(exc).splitlines()[0], job=f"dispatch:{name}")
+                except Exception:
+                    log.exception("dispatch.failed", lane=name)
+                again = name in self.lane_again
 
     def self_check(self) -> None:
         from responder import engine as eng
@@ -270,13 +310,33 @@ class Service:
             self.ctx = pipeline.build_context(new, self.engine, owner=self.owner, client=client)
             pipeline.startup(self.ctx, utcnow())
             self.schedule_sources()
-            for ch in old_channels.values():  # connections of the old configuration
-                try:
-                    await ch.aclose()
-                except Exception:
-                    log.exception("channel.close_failed")
+        asyncio.ensure_future(self._close_after_lanes(old_channels))
         log.info("reload.done", sources=len(new.file.source))
         self.notifier.ready(self.status_text())
+
+    async def _close_after_lanes(self, channels: dict[str, Any]) -> None:
+        """Close the old configuration's connections once no lane still sends over them."""
+        for name in LANES:
+            async with self.lanes[name]:
+                pass
+        for ch in channels.values():
+            try:
+                await ch.aclose()
+            except Exception:
+                log.exception("channel.close_failed")
+
+    async def _quiesce(self, timeout: float) -> bool:
+        """Wait for the engine's pass and the sends in progress (each bounded by its channel's timeout)."""
+        async def all_locks() -> None:
+            await self.work_lock.acquire()
+            for name in LANES:
+                await self.lanes[name].acquire()
+
+        try:
+            await asyncio.wait_for(all_locks(), timeout=timeout)
+            return True
+        except TimeoutError:
+            return False
 
     # ---------------------------------------------------------------- main
 
@@ -310,9 +370,7 @@ class Service:
         if web is not None:
             await web.stop()
         self.sched.shutdown(wait=False)
-        try:
-            await asyncio.wait_for(self.work_lock.acquire(), timeout=STOP_GRACE_SECONDS)  # finish the send in progress
-        except TimeoutError:
+        if not await self._quiesce(STOP_GRACE_SECONDS):  # finish the sends in progress
             log.warning("service.stop_timeout", note="a send did not finish; it is reconciled at the next start")
         await client.aclose()
         for ch in self.ctx.channels.values():

@@ -59,6 +59,20 @@ def _routing_departments(settings: Any) -> list[str]:
     return problems
 
 
+def _gazetteer(settings: Any) -> list[str]:
+    """The county's place names (issue 14); a configuration without the file uses the shipped one."""
+    from responder.engine.event_identity import GazetteerError, load_gazetteer
+
+    path = settings.data_paths.get("gazetteer")
+    if path is None or not path.exists():
+        return []
+    try:
+        load_gazetteer(path)
+    except GazetteerError as exc:
+        return [f"{settings.path}: data.gazetteer: {exc}"]
+    return []
+
+
 def _weekly_slot(settings: Any) -> list[str]:
     from responder.report.job import parse_slot
 
@@ -79,6 +93,7 @@ register_validator("policies", _policies)
 register_validator("weekly slot", _weekly_slot)
 register_validator("monthly ledger", _ledger)
 register_validator("classifier", _classifier)
+register_validator("gazetteer", _gazetteer)
 register_validator("routing departments", _routing_departments)
 
 for _mod in ("responder.validators_notify", "responder.validators_plan", "responder.validators_ingest"):

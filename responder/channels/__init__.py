@@ -75,7 +75,7 @@ def build_channels(settings: Any, *, reuse: bool = True) -> dict[str, Channel]:
             host=e.host, port=e.port, security=e.security, username=e.username,
             password=settings.secret(e.password_secret), from_addr=e.from_addr, from_name=e.from_name,
             timeout=e.timeout, message_id_domain=e.message_id_domain, ca_file=e.ca_file,
-            reuse=reuse and e.reuse_connection)
+            reuse=reuse and e.reuse_connection, connections=e.connections)
     if not deliberately_off(settings, "sms") and "notify.sms" not in bad:
         s = n.sms
         if s.provider == "aliyun":

@@ -49,13 +49,52 @@ def message_id(idem_key: str, domain: str) -> str:
     return f"<{provider_key(idem_key)}@{domain}>"
 
 
+class _BodyTracking:
+    """Remembers whether DATA's final ``CRLF.CRLF`` went out on this connection.
+
+    Before it, the server cannot have accepted the message (a retry is safe);
+    after it, a timeout or a dropped connection leaves the outcome unknown
+    (protocols.md §6: "a timeout after the final . of DATA may still have delivered").
+    """
+
+    body_sent = False
+
+    def send(self, s):  # smtplib.SMTP.send: every command and the DATA body go through here
+        super().send(s)  # type: ignore[misc]
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.body_sent = True
+
+
+class _SMTP(_BodyTracking, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_BodyTracking, smtplib.SMTP_SSL):
+    pass
+
+
+class _Unknown(Exception):
+    """Raised in the worker thread: the connection failed after the body was sent."""
+
+    def __init__(self, exc: BaseException):
+        super().__init__(f"{type(exc).__name__}: {exc}")
+
+
 class EmailChannel(Channel):
+    """Up to ``connections`` SMTP connections at once, each reused across a batch.
+
+    One mail server that stalls must not serialise every other message behind
+    it: each send takes an idle connection (or opens one) in a worker thread,
+    and at most ``connections`` are in use together.
+    """
+
     name = "email"
     provider = "smtp"
 
     def __init__(self, *, host: str, port: int, security: str = "ssl", username: str | None = None,
                  password: str | None = None, from_addr: str, from_name: str = "", timeout: float = 20.0,
-                 message_id_domain: str = "responder.local", ca_file: str | None = None, reuse: bool = True):
+                 message_id_domain: str = "responder.local", ca_file: str | None = None, reuse: bool = True,
+                 connections: int = 4):
         self.host, self.port, self.security = host, port, security
         self.username, self.password = username, password
         self.from_addr, self.from_name = from_addr, from_name
@@ -63,8 +102,9 @@ class EmailChannel(Channel):
         self.domain = message_id_domain
         self.ca_file = ca_file
         self.reuse = reuse
-        self._conn: smtplib.SMTP | None = None
-        self._lock = asyncio.Lock()
+        self.connections = max(1, connections)
+        self._idle: list[smtplib.SMTP] = []
+        self._sem: asyncio.Semaphore | None = None
         self._tlock = threading.Lock()
 
     def _ssl_context(self) -> ssl.SSLContext:
@@ -75,61 +115,64 @@ class EmailChannel(Channel):
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "ssl":
-            conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._ssl_context())
+            conn: smtplib.SMTP = _SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._ssl_context())
         else:
-            conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            conn = _SMTP(self.host, self.port, timeout=self.timeout)
             if self.security == "starttls":
                 conn.starttls(context=self._ssl_context())
         if self.username:
             conn.login(self.username, self.password or "")
         return conn
 
-    def _send_sync(self, m: EmailMessage, to: str) -> str:
+    def _take(self) -> smtplib.SMTP | None:
         with self._tlock:
-            fresh = self._conn is None
-            try:
-                if self._conn is None:
-                    self._conn = self._connect()
-                try:
-                    refused = self._conn.send_message(m, from_addr=self.from_addr, to_addrs=[to])
-                except smtplib.SMTPServerDisconnected:
-                    if fresh:
-                        raise
-                    # A reused connection the server dropped (idle timeout): reconnect once.
-                    self._drop()
-                    self._conn = self._connect()
-                    refused = self._conn.send_message(m, from_addr=self.from_addr, to_addrs=[to])
-                if refused:
-                    raise smtplib.SMTPRecipientsRefused(refused)
-                return "250 accepted"
-            except BaseException:
-                self._drop()
-                raise
-            finally:
-                if not self.reuse:
-                    self._quit()
+            return self._idle.pop() if self._idle else None
 
-    def _drop(self) -> None:
-        if self._conn is not None:
+    def _send_sync(self, m: EmailMessage, to: str) -> str:
+        conn = self._take()
+        fresh = conn is None
+        try:
+            if conn is None:
+                conn = self._connect()
             try:
-                self._conn.close()
-            except Exception:
-                pass
-            self._conn = None
-
-    def _quit(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.quit()
-            except Exception:
-                pass
-            self._drop()
+                conn.body_sent = False  # type: ignore[attr-defined]
+                refused = conn.send_message(m, from_addr=self.from_addr, to_addrs=[to])
+            except smtplib.SMTPServerDisconnected:
+                if fresh or getattr(conn, "body_sent", False):
+                    raise
+                # A reused connection the server dropped (idle timeout) before our message: reconnect once.
+                _close(conn)
+                conn = self._connect()
+                conn.body_sent = False  # type: ignore[attr-defined]
+                refused = conn.send_message(m, from_addr=self.from_addr, to_addrs=[to])
+            if refused:
+                raise smtplib.SMTPRecipientsRefused(refused)
+        except smtplib.SMTPResponseException:
+            _close(conn)
+            raise
+        except BaseException as exc:
+            body_sent = bool(conn is not None and getattr(conn, "body_sent", False))
+            _close(conn)
+            if body_sent and isinstance(exc, (OSError, smtplib.SMTPServerDisconnected)):
+                raise _Unknown(exc) from None
+            raise
+        if self.reuse:
+            with self._tlock:
+                self._idle.append(conn)
+        else:
+            _quit(conn)
+        return "250 accepted"
 
     async def send(self, msg: OutgoingMessage) -> SendResult:
         m = build_message(msg, from_addr=self.from_addr, from_name=self.from_name, domain=self.domain)
-        async with self._lock:
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self.connections)
+        async with self._sem:
             try:
                 resp = await asyncio.to_thread(self._send_sync, m, msg.address)
+            except _Unknown as exc:
+                raise ChannelError(f"no answer after the message was sent: {exc}", permanent=False, code="timeout",
+                                   unknown=True) from None
             except smtplib.SMTPRecipientsRefused as exc:
                 code, text = next(iter(exc.recipients.values()), (0, b""))
                 raise _smtp_error(code, text, "recipient refused") from None
@@ -140,20 +183,34 @@ class EmailChannel(Channel):
                 raise _smtp_error(exc.smtp_code, exc.smtp_error, "refused") from None
             except (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout, TimeoutError, OSError,
                     ssl.SSLError) as exc:
-                # Before DATA's final "." nothing was accepted; after it, smtplib has the 250.
-                # A disconnect in between is the only unknown, and the stable Message-ID covers it.
+                # Before DATA's final "." nothing was accepted: a plain retry is safe.
                 raise ChannelError(f"{type(exc).__name__}: {exc}", permanent=False, code="connect") from None
             except smtplib.SMTPException as exc:
                 raise ChannelError(f"{type(exc).__name__}: {exc}", permanent=False, code="smtp") from None
         return SendResult(provider_id=m["Message-ID"], response=resp)
 
     async def flush(self) -> None:
-        async with self._lock:
-            await asyncio.to_thread(self._quit_locked)
-
-    def _quit_locked(self) -> None:
+        """QUIT the idle connections (those in use by another batch stay open)."""
         with self._tlock:
-            self._quit()
+            idle, self._idle = self._idle, []
+        if idle:
+            await asyncio.to_thread(lambda: [_quit(c) for c in idle])
+
+
+def _close(conn: smtplib.SMTP | None) -> None:
+    if conn is not None:
+        try:
+            conn.close()
+        except Exception:
+            pass
+
+
+def _quit(conn: smtplib.SMTP) -> None:
+    try:
+        conn.quit()
+    except Exception:
+        pass
+    _close(conn)
 
 
 def _s(v: bytes | str) -> str:

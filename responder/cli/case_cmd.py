@@ -1,4 +1,4 @@
-"""Operator commands on cases: show, release, ack, reclassify, close, and release proposals."""
+"""Operator commands on cases: show, release, ack, reclassify, close, release proposals, unjoin."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def show(ctx: click.Context, case_id: int, as_json: bool) -> None:
         click.echo(f"    · {r}")
     click.echo("  信息条目：")
     for i in data["items"]:
-        click.echo(f"    [{_t(i['published_at'] or i['first_seen_at'])}] {i['source']}：{i['title']}"
+        click.echo(f"    #{i['id']} [{_t(i['published_at'] or i['first_seen_at'])}] {i['source']}：{i['title']}"
                    + (f"（{i['attach_reason']}）" if i["attach_reason"] else ""))
     click.echo("  时限：")
     for k in data["clocks"]:
@@ -236,4 +236,24 @@ def reject_release(ctx: click.Context, release_id: int, reason: str, actor: str)
     click.echo(f"已否决：发布 #{rel.id}")
 
 
-COMMANDS = [show, release, ack, reclassify, close, proposals, confirm_release, reject_release]
+@click.command("unjoin")
+@click.argument("item_id", type=int)
+@click.option("--reason", required=True, help="Why the item is not the case's event (recorded).")
+@actor_option
+@click.pass_context
+def unjoin(ctx: click.Context, item_id: int, reason: str, actor: str) -> None:
+    """Undo a join: take ITEM_ID out of its case and give it its own case.
+
+    Its clocks start when the item arrived (published time, else first seen), as
+    if it had never been joined; deadlines already past are overdue at once and
+    steps due by now are taken by the next engine pass. `responder show CASE`
+    lists a case's items with why each was joined.
+    """
+    from responder.engine.joining import unjoin_item
+
+    settings = load_settings(ctx)
+    case = _run(unjoin_item, open_engine(settings), settings, item_id, reason=reason, now=utcnow(), actor=actor)
+    click.echo(f"条目 #{item_id} 已移出原案件，新建案件 #{case.id}（{case.clock_class}，自该条目到达时起算）")
+
+
+COMMANDS = [show, release, ack, reclassify, close, proposals, confirm_release, reject_release, unjoin]

@@ -34,7 +34,7 @@ from responder import audit
 from responder.data import Contact, Unit
 from responder.db import transaction
 from responder.engine import ladder as ladder_mod
-from responder.engine import matching
+from responder.engine import event_identity, joining, matching
 from responder.engine.handlers import handler_for
 from responder.engine.policy import RELEASE_KINDS, Policies, load_policies
 from responder.models import Case, Clock, ClockStep, Item, Meta, OutboxMessage, Release
@@ -529,9 +529,10 @@ def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Cla
         items = s.exec(select(Item).where(Item.status.in_(("new", "attached", "release"))).order_by(Item.id).limit(limit)).all()
         stories: dict[int, matching.StoryRef] = {}
         loaded = False  # open cases' titles and texts are read only if an item needs comparing (not on idle passes)
+        identities: dict[int, Any] | None = None  # what identifies each open case's event (issue 14), read on demand
         for item in items:
             if item.status == "release":
-                _match_release_item(s, settings, policies, item, now, res)
+                _match_release_item(s, settings, policies, item, now, res, classify)
                 continue
             decision = classify(item.title, item.text, declared_level=item.declared_level,
                                 declared_category=item.declared_category)
@@ -548,14 +549,31 @@ def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Cla
                     _load_open_stories(s, stories)
                     loaded = True
                 target = _similar_case(s, item, stories)
-            if target is not None and target.state == "open":
+            joined = False
+            if target is not None and item.attach_reason and "高度相似" in item.attach_reason:
+                if identities is None:
+                    identities = joining.case_identities(s, event_identity.gazetteer_for(settings),
+                                                         answered_since=now - event_identity.JOIN_WINDOW)
+                veto = joining.story_conflict(item, decision, target.id, identities, event_identity.gazetteer_for(settings))
+                if veto:  # similar words, different event: never merge on wording alone (issue 14)
+                    item.extra = {**(item.extra or {}), "story_vetoed": f"与案件#{target.id}文字相似但{veto}"}
+                    item.attach_reason, target = None, None
+            if target is None:
+                if identities is None:
+                    identities = joining.case_identities(s, event_identity.gazetteer_for(settings),
+                                                         answered_since=now - event_identity.JOIN_WINDOW)
+                target = joining.join_by_identity(s, item, decision, identities, event_identity.gazetteer_for(settings),
+                                                  joining.kind_names(settings), now)
+                joined = target is not None
+            if target is not None and (target.state == "open" or joined):
                 item.case_id = target.id
                 item.status = "classified"
                 s.add(item)
                 res.attached.append(item.id)
-                audit.record(s, at=now, kind="item.attached", subject=f"case:{target.id}",
-                             data={"item_id": item.id, "reason": item.attach_reason})
-                if LEVEL_RANK[decision.level] > LEVEL_RANK[target.level] and decision.clock == "5h":
+                audit.record(s, at=now, kind="item.joined" if joined else "item.attached", subject=f"case:{target.id}",
+                             data={"item_id": item.id, "reason": item.attach_reason,
+                                   **({"reasons": item.extra["join"]["reasons"]} if joined else {})})
+                if target.state == "open" and LEVEL_RANK[decision.level] > LEVEL_RANK[target.level] and decision.clock == "5h":
                     _upgrade(s, settings, policies, target, decision, item, now)
                     res.upgraded.append(target.id)
                 continue
@@ -568,6 +586,9 @@ def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Cla
             res.cases_opened.append(case.id)
             if loaded:
                 stories[case.id] = matching.StoryRef(case.id, start, [case.title], [matching.text_shingles(item.text or "")])
+            if identities is not None:
+                identities[case.id] = event_identity.identity(joining.item_text(item), (case.facts or {}).get("kind"),
+                                                              case.facts, start, event_identity.gazetteer_for(settings))
     return res
 
 
@@ -684,11 +705,11 @@ def _case_text(s: Session, case: Case) -> str:
     return "\n".join(texts)
 
 
-def _match_release_item(s: Session, settings: Any, policies: Policies, item: Item, now: dt.datetime, res: OpenResult) -> None:
+def _match_release_item(s: Session, settings: Any, policies: Policies, item: Item, now: dt.datetime, res: OpenResult,
+                        classify: Classify | None = None) -> None:
     text = f"{item.title}\n{item.text}"
     at = item.published_at or item.first_seen_at
-    cases = s.exec(select(Case).where(Case.state == "open")).all()
-    decision = matching.decide(text, at, [matching.CaseText(c.id, _case_text(s, c), c.first_report_at or c.opened_at, c.department) for c in cases])
+    decision = joining.release_decision(s, settings, item, classify or default_classifier(settings))
     kind = matching.release_kind(text)
     item.status = "release_matched" if decision.action != "none" else "release_unmatched"
     if decision.action == "none" or decision.best is None:

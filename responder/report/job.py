@@ -88,8 +88,12 @@ def write_archive(archive_dir: Path, week: str, files: dict[str, bytes]) -> Path
     target.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         tmp = target / f".{name}.tmp{os.getpid()}"
-        tmp.write_bytes(content)
-        os.replace(tmp, target / name)
+        try:
+            tmp.write_bytes(content)
+            os.replace(tmp, target / name)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind; the week is retried
+            raise
     return target
 
 

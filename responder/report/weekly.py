@@ -340,7 +340,7 @@ def _messages(session: Session, start: dt.datetime, end: dt.datetime, unit_row: 
             failed[msg.id] = (att, msg)
             ch["failed"] += 1
             unit_row(msg.recipient.split(":", 1)[0])["failed"] += 1
-        elif att.outcome == "retry":
+        elif att.outcome in ("retry", "unknown"):
             retries += 1
             ch["retries"] += 1
     failures = [{"outbox_id": m.id, "at": iso_utc(a.finished_at), "channel": m.channel,

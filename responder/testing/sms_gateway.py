@@ -12,7 +12,8 @@
 Switches on every server: ``fail_next`` (HTTP 500s), ``throttle_next`` (the provider's
 throttling answer), ``invalid_numbers`` (answered as the provider answers a bad
 number), ``delay`` (seconds before answering — the send is recorded first, like a
-provider that processed the request but answered too late). Start/stop as context
+provider that processed the request but answered too late), ``hang`` (the same, until
+``release`` is set; ``stalled`` is set when a request is held). Start/stop as context
 managers; port 0 gives a free port (``.url``).
 """
 
@@ -53,6 +54,12 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, payload = 500, {}, json.dumps({"error": repr(exc)}).encode()
         if server.delay:
             time.sleep(server.delay)
+        if server.hang:
+            # Processed, then no answer until released: the provider that answers after our timeout.
+            with server.lock:
+                server.stalls += 1
+            server.stalled.set()
+            server.release.wait(600)
         try:
             self.send_response(status)
             headers = {"Content-Type": "application/json; charset=utf-8", **headers}
@@ -81,6 +88,10 @@ class _Server:
         self.throttle_next = 0
         self.invalid_numbers: set[str] = set()
         self.delay = 0.0
+        self.hang = False
+        self.release = threading.Event()
+        self.stalled = threading.Event()
+        self.stalls = 0
         self.requests = 0
         self.sent: list[dict[str, Any]] = []
         self.rejected: list[dict[str, Any]] = []

@@ -3,13 +3,15 @@
 It collects every message (parsed, with its envelope), can print each one
 (subject + text part) to a stream, can require a login, and has switches for
 faults: refuse the next N messages with a given reply, refuse one recipient,
-stall (for timeouts), and stop/start on the same port (server down, then back).
+stall (for timeouts), hang after DATA until released (with or without taking the
+message: the unknown outcome), and stop/start on the same port (server down, then back).
 TLS certificates come from ``trustme`` (a throwaway CA; pass ``sink.ca_file``
 to the client).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -65,6 +67,21 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        sink = self.sink
+        if sink.hang in ("before", "after"):
+            # A hung server: the body arrived, the reply does not come until ``release`` is set.
+            # Waits in a worker thread, so other connections are still served.
+            if sink.hang == "after":
+                raw = envelope.original_content or envelope.content
+                msg = email.message_from_bytes(raw, policy=email.policy.default)
+                with self.lock:
+                    sink.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw, msg,
+                                                  tuple(session.peer or ())))
+            with self.lock:
+                sink.stalls += 1
+            sink.stalled.set()
+            await asyncio.get_running_loop().run_in_executor(None, sink.release.wait, 600)
+            return "250 Message accepted" if sink.hang == "after" else "451 4.3.0 Server was stuck"
         with self.lock:
             if self.sink.stall_seconds:
                 time.sleep(self.sink.stall_seconds)  # blocks this server's loop: a stuck mail server
@@ -95,6 +112,12 @@ class SmtpSink:
         self.fail_reply = "451 4.3.0 Temporary failure, try again later"
         self.reject_rcpt: dict[str, str] = {}
         self.stall_seconds = 0.0
+        self.hang = ""
+        """"before": stall after DATA without taking the message; "after": take it, then stall (both until ``release``)."""
+        self.release = threading.Event()
+        self.stalled = threading.Event()
+        """Set when a message is held by ``hang``; ``stalls`` counts them."""
+        self.stalls = 0
         self._controller: Controller | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="smtp-sink-")
         self.ca_file: str | None = None

@@ -1,0 +1,193 @@
+"""Joining independent reports of one event to its open case, and undoing a join (issue 14).
+
+The engine's ``open_cases`` asks :func:`join_by_identity` once a new item is neither
+an exact duplicate nor a repost: it joins the one open case that
+``event_identity.decide_join`` names (same kind, same specific place or a wider
+place with an agreeing fact, within 72 hours, no rival). The join is recorded
+(``item.joined``, with its reasons, and ``item.extra["join"]``) because it takes a
+clock away: :func:`unjoin_item` gives the item its own case back, with clocks
+computed from when it arrived, so steps already due are taken by the next pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from responder import audit
+from responder.db import transaction
+from responder.engine import event_identity as ei
+from responder.models import Case, Item
+from responder.timeutil import iso_utc
+
+
+def kind_names(settings: Any) -> dict[str, str]:
+    """Kind id → its Chinese name, from the routing data (for reasons a person reads)."""
+    from responder.engine.core import _classifier_cached
+
+    p = settings.data_paths
+    try:
+        c = _classifier_cached(str(p["thresholds"]), str(p["routing"]), str(p["domains"]))
+    except Exception:  # noqa: BLE001 - names are cosmetic; check-config reports a bad routing file
+        return {}
+    return {k.id: k.name for k in c.routing.kinds}
+
+
+def item_text(item: Item) -> str:
+    return f"{item.title or ''}\n{item.text or ''}"
+
+
+def case_identities(s: Session, gaz: ei.Gazetteer, *, answered_since: dt.datetime | None = None) -> dict[int, ei.Identity]:
+    """Open cases, as what identifies their event (all their items' places).
+
+    With ``answered_since``, also the cases closed as answered (a 48-hour case closes
+    when its response is out) that started since then: a later report of an answered
+    event joins it instead of opening a new case and a new alert.
+    """
+    cases = {c.id: c for c in s.exec(select(Case).where(Case.state == "open")).all()}
+    if answered_since is not None:
+        for c in s.exec(select(Case).where(Case.state == "closed", Case.close_kind == "met",
+                                           Case.first_report_at >= answered_since)).all():
+            cases[c.id] = c
+    texts: dict[int, list[str]] = {cid: [c.title] for cid, c in cases.items()}
+    if cases:
+        for case_id, title, text in s.exec(select(Item.case_id, Item.title, Item.text)
+                                           .where(Item.case_id.in_(list(cases)), Item.role != "release")).all():
+            texts[case_id].append(f"{title or ''}\n{text or ''}")
+    out = {}
+    for cid, c in cases.items():
+        facts = c.facts or {}
+        out[cid] = ei.identity("\n".join(texts[cid]), facts.get("kind"), facts, c.first_report_at or c.opened_at, gaz)
+    return out
+
+
+def join_by_identity(s: Session, item: Item, decision: Any, identities: dict[int, ei.Identity], gaz: ei.Gazetteer,
+                     names: dict[str, str], now: dt.datetime) -> Case | None:
+    """The open case this item independently reports, with the reasons set on the item; else None."""
+    facts = getattr(decision, "facts", None) or {}
+    mine = ei.identity(item_text(item), facts.get("kind"), facts, item.published_at or item.first_seen_at, gaz)
+    verdict = ei.decide_join(mine, identities, names.get(mine.kind or ""))
+    if verdict.case_id is None:
+        if verdict.reasons and mine.kind is not None:
+            item.extra = {**(item.extra or {}), "join_declined": list(verdict.reasons)}
+        return None
+    case = s.get(Case, verdict.case_id)
+    if case is None:
+        return None
+    answered = case.state != "open"
+    if answered and (case.close_kind != "met" or getattr(decision, "clock", "48h") == "5h"):
+        return None  # a report that calls for the 5-hour clock never disappears into a closed case
+    item.attach_reason = (f"与案件#{case.id}为同一事件（独立报道{'，该案件已回应' if answered else ''}）："
+                          + "；".join(verdict.reasons))
+    item.extra = {**(item.extra or {}), "join": {"by": "event_identity", "case_id": case.id, "at": iso_utc(now),
+                                                 "reasons": list(verdict.reasons)}}
+    identities[case.id] = ei.merge([identities[case.id], mine])
+    return case
+
+
+def unjoin_item(engine: Engine, settings: Any, item_id: int, *, reason: str, now: dt.datetime,
+                actor: str = "operator") -> Case:
+    """Take an item out of the case it was joined to and give it its own case and clocks.
+
+    The clocks start when the item arrived (its published time, else when it was
+    first seen), as if it had never been joined: deadlines already past are
+    overdue at once and the steps due by ``now`` are taken by the next engine pass.
+    """
+    from responder.engine.core import EngineError, _item_start, create_case, default_classifier, policies_for
+
+    if not reason.strip():
+        raise EngineError("必须说明理由（--reason）")
+    policies = policies_for(settings)
+    classify = default_classifier(settings)
+    with transaction(engine) as s:
+        item = s.get(Item, item_id)
+        if item is None:
+            raise EngineError(f"条目 {item_id} 不存在")
+        if item.role == "release":
+            raise EngineError(f"条目 {item_id} 是发布，不是舆情报道：请用 reject-release 否决匹配")
+        if item.case_id is None:
+            raise EngineError(f"条目 {item_id} 未归入任何案件")
+        old = s.get(Case, item.case_id)
+        first = s.exec(select(Item.id).where(Item.case_id == item.case_id, Item.role != "release")
+                       .order_by(Item.id).limit(1)).first()
+        if first == item.id:
+            raise EngineError(f"条目 {item_id} 是案件#{item.case_id}的首条报道，不是归并进来的；如案件有误请用 close 或 reclassify")
+        decision = classify(item.title, item.text or "", declared_level=item.declared_level,
+                            declared_category=item.declared_category)
+        start, basis, note = _item_start(policies, item, now)
+        case = create_case(s, settings, policies, title=item.title or (item.text or "")[:60], decision=decision,
+                           start=start, basis=basis, now=now, source_role=item.role, note=note, actor=actor)
+        was = item.attach_reason
+        item.case_id = case.id
+        item.attach_reason = None
+        item.extra = {**(item.extra or {}), "unjoined": {"from_case": old.id if old else None, "at": iso_utc(now),
+                                                         "by": actor, "reason": reason, "was": was}}
+        s.add(item)
+        data = {"item_id": item.id, "from_case": old.id if old else None, "to_case": case.id, "reason": reason,
+                "was": was, "clocks_start": iso_utc(start)}
+        if old is not None:
+            audit.record(s, at=now, kind="item.unjoined", subject=f"case:{old.id}", actor=actor, data=data)
+        audit.record(s, at=now, kind="item.unjoined", subject=f"case:{case.id}", actor=actor, data=data)
+        return case
+
+
+def release_decision(s: Session, settings: Any, item: Item, classify: Any) -> ei.ReleaseDecision:
+    """Which open case a release from the county's channel answers, by what identifies the event.
+
+    Shared words only rank candidates; they never attach (two reports of one event
+    share no more words than two different events do).
+    """
+    from responder.engine import matching
+
+    gaz = ei.gazetteer_for(settings)
+    text = item_text(item)
+    try:
+        facts = classify(item.title or "", item.text or "").facts or {}
+    except Exception:  # noqa: BLE001 - an unclassifiable release still matches by place, never attaches by kind
+        facts = {}
+    mine = ei.identity(text, facts.get("kind"), facts, item.published_at or item.first_seen_at, gaz)
+    identities = case_identities(s, gaz)
+    words: dict[int, float] = {}
+    topic: dict[int, bool] = {}
+    if identities:
+        mine_tokens, mine_events = matching.tokens(text), matching.events(text)
+        case_texts: dict[int, list[str]] = {cid: [] for cid in identities}
+        for c in s.exec(select(Case).where(Case.id.in_(list(identities)))).all():
+            case_texts[c.id].append(c.title)
+        for case_id, title, body in s.exec(select(Item.case_id, Item.title, Item.text)
+                                           .where(Item.case_id.in_(list(identities)), Item.role != "release")).all():
+            case_texts[case_id].append(f"{title or ''}\n{(body or '')[:500]}")
+        for cid, parts in case_texts.items():
+            joined = "\n".join(parts)
+            a = matching.tokens(joined)
+            words[cid] = min(2 * len(a & mine_tokens) / min(len(a), max(len(mine_tokens), 1)), 1.0) if a else 0.0
+            topic[cid] = bool(matching.events(joined) & mine_events)
+    return ei.decide_release(mine, identities, words, kind_names(settings), topic)
+
+
+def story_conflict(item: Item, decision: Any, case_id: int, identities: dict[int, ei.Identity],
+                   gaz: ei.Gazetteer) -> str | None:
+    """Why a near-duplicate by title or body cannot be the same event (another kind, place or magnitude); else None.
+
+    Outlets reuse boilerplate ("有村民拍下视频……据了解"), so two short reports of
+    different events can share most of their words; the identity evidence vetoes
+    such a join.
+    """
+    case = identities.get(case_id)
+    if case is None:
+        return None
+    facts = getattr(decision, "facts", None) or {}
+    mine = ei.identity(item_text(item), facts.get("kind"), facts, item.published_at or item.first_seen_at, gaz)
+    if mine.kind and case.kind and mine.kind != case.kind:
+        return "事件类型不同"
+    ev = ei.compare(mine, case_id, case, window_before=JOIN_ANY, window_after=JOIN_ANY)
+    if ev.conflict:
+        return ev.conflict
+    differ = [ei.METRIC_NAMES[m] for m, v in mine.counts.items() if m in case.counts and case.counts[m] != v]
+    return f"{'、'.join(differ)}人数不同" if differ else None
+
+
+JOIN_ANY = dt.timedelta(days=3650)
