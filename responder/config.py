@@ -300,6 +300,8 @@ def _required_secret_refs(cfg: FileConfig) -> list[tuple[str, str]]:
         refs += _secret_refs(cfg.notify.sms, "notify.sms.")
     if "robot" in cfg.notify.channels:
         refs += _secret_refs(cfg.notify.robot, "notify.robot.")
+    if cfg.notify.replies.enabled:  # issue 17: the secret in the providers' reply URL
+        refs += _secret_refs(cfg.notify.replies, "notify.replies.")
     for i, src in enumerate(cfg.source):  # issue 17: a pushed source's token or HMAC key
         if src.enabled and src.push is not None:
             refs += _secret_refs(src.push, f"source[{i}] ({src.name}).push.")

@@ -123,3 +123,13 @@ def test_office_sees_unmatched_replies(world):
     page = c.get("/replies")
     assert page.status_code == 200 and "13999999999" in page.text and "&lt;b&gt;hi&lt;/b&gt;" in page.text
     assert "回复码不存在" in page.text or "号码未收到该回复码" in page.text
+
+
+def test_enabled_replies_need_their_secret(tmp_path, monkeypatch):
+    """With replies enabled, a missing reply-URL secret is a configuration error naming the key."""
+    from responder.config import ConfigError, load
+
+    monkeypatch.delenv("RESPONDER_SMS_REPLY_TOKEN", raising=False)
+    s = settings_for(tmp_path, web='[notify.replies]\nenabled = true\n')
+    with pytest.raises(ConfigError, match="notify.replies.token_secret"):
+        load(s.path, deep=False)
