@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SourceKind = Literal["rss", "atom", "feed", "json", "jsonfeed", "file", "push"]
-SourceRole = Literal["opinion", "incident", "inquiry", "release"]
+SourceRole = Literal["opinion", "incident", "inquiry", "release", "request"]
 
 
 class JsonMapping(BaseModel):

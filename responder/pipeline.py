@@ -81,6 +81,13 @@ def cases_step(ctx: Context, now: dt.datetime) -> eng.OpenResult:
     return eng.open_cases(ctx.engine, ctx.settings, now)
 
 
+def workdays_step(ctx: Context, now: dt.datetime) -> Any:
+    """Requests from `request` feeds, inquiry answer clocks, calendar years added (issue 19)."""
+    from responder.disclosure.service import sweep
+
+    return sweep(ctx.engine, ctx.settings, now)
+
+
 def engine_step(ctx: Context, now: dt.datetime) -> eng.AdvanceResult:
     return eng.advance(ctx.engine, ctx.settings, now, owner=ctx.owner)
 
@@ -113,6 +120,7 @@ async def tick(ctx: Context, now: dt.datetime, *, poll: bool = True, dispatch: b
     if poll:
         out["polls"] = await ingest_step(ctx, now)
     out["cases"] = cases_step(ctx, now)
+    out["workdays"] = workdays_step(ctx, now)
     out["advance"] = engine_step(ctx, now)
     if dispatch:
         out["dispatch"] = await dispatch_step(ctx, now)

@@ -33,7 +33,7 @@ from responder.timeutil import BEIJING, UTC, fmt_duration
 CASE_KINDS = ("case_opened", "reminder", "final_warning", "overdue", "repeat_overdue", "continued_release",
               "review_needed", "release_proposed")
 PLAN_KINDS = ("milestone_reminder", "milestone_overdue", "plan_summary")
-OTHER_KINDS = ("delivery_failure", "weekly_report", "test", "digest")
+OTHER_KINDS = ("delivery_failure", "weekly_report", "test", "digest", "calendar_unknown")
 KINDS = CASE_KINDS + PLAN_KINDS + OTHER_KINDS
 """Every message kind of docs/messages.md, plus ``digest`` (several messages folded into one)."""
 
@@ -162,6 +162,8 @@ def fallback_text(kind: str, context: dict[str, Any]) -> str:
             return f"{head}{c.get('plan_name', '政务公开工作')}“{c.get('phase_name', '')}”有事项未完成，请及时处理。"
         if kind == "delivery_failure":
             return f"{head}消息发送失败：{c.get('failed_name', '')}（{c.get('failed_recipient', '')}），{clip(c.get('error', ''), 60)}"
+        if kind == "calendar_unknown":
+            return f"{head}{'、'.join(map(str, c.get('years') or []))}年放假安排尚未录入，工作日期限暂按最早日期计算，请录入日历文件。"
         if kind == "weekly_report":
             return f"{head}本周舆情回应合规日志（{c.get('week', '')}）已生成。"
         return f"{head}{clip(c.get('text', '测试消息'), 60)}"
@@ -384,6 +386,9 @@ def sample_contexts(kind: str) -> list[tuple[str, dict[str, Any]]]:
                           "html": "<h1>周报</h1>", "text": "# 周报\n\n| 单位 | 按时 |\n| --- | --- |"})]
     if kind == "test":
         return [("test", {**base, "text": "这是一条测试消息。"})]
+    if kind == "calendar_unknown":
+        return [("2027", {**base, "years": [2027], "obligations": 3, "subjects": ["request:7", "case:42"],
+                          "calendar_dir": "/etc/responder/calendar"})]
     if kind == "digest":
         items = [{"kind": "reminder", "context": _case("reminder", level=False, long=False)},
                  {"kind": "reminder", "context": _case("reminder", level=False, long=True)},

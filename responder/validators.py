@@ -96,7 +96,8 @@ register_validator("classifier", _classifier)
 register_validator("gazetteer", _gazetteer)
 register_validator("routing departments", _routing_departments)
 
-for _mod in ("responder.validators_notify", "responder.validators_plan", "responder.validators_ingest"):
+for _mod in ("responder.validators_notify", "responder.validators_plan", "responder.validators_ingest",
+             "responder.disclosure.validate"):
     try:
         importlib.import_module(_mod)
     except ModuleNotFoundError as _exc:

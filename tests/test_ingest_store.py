@@ -226,3 +226,14 @@ def test_cli_dry_run_json_needs_no_configuration(tmp_path) -> None:
                         capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
     last = json.loads(r2.stdout.splitlines()[-1])
     assert r2.returncode == 1 and last["status"] == "rejected" and "JSON" in last["reason"] and last["items"] == 0
+
+
+def test_request_feed_items_are_stored_for_registration_never_attached(engine) -> None:
+    """Items of a `request` source get status `request` (registered as 依申请公开, issue 19), even when
+    they read like an opinion item already stored: an application is never folded into an opinion case."""
+    run(engine, cfg("portal"), [NOISE])
+    rep = run(engine, cfg("yisq", "request"), [dict(NOISE, guid="req-1")], NOW + dt.timedelta(hours=1))
+    assert rep.new == 1
+    item = stored(engine)[-1]
+    assert (item.role, item.status, item.case_id) == ("request", "request", None)
+    assert "same_story_as" not in item.extra

@@ -316,7 +316,7 @@ def test_csv_one_file_per_table_with_the_same_rows(week):
     files = render_weekly(f, "csv")
     assert set(files) == {f"weekly-2022-W30-{t}.csv" for t in (
         "units", "levels", "sources", "cases", "timing", "obligations", "steps", "messages", "failures", "changes",
-        "plan", "plan_done", "experiences")}
+        "plan", "plan_done", "experiences", "requests")}
     units = list(csv.reader(io.StringIO(files["weekly-2022-W30-units.csv"].decode("utf-8-sig"))))
     assert units[0][:3] == ["单位", "新增舆情", "按时办结"]
     assert ["合计", "6", "5", "2", "1", "62.5%", "9", "3", "1", "6"] == units[-1]

@@ -17,7 +17,7 @@ from responder import __version__
 
 COMMAND_MODULES = (
     "db_cmd", "status_cmd", "classify_cmd", "ingest_cmd", "case_cmd", "notify_cmd",
-    "plan_cmd", "report_cmd", "run_cmd", "web_cmd",
+    "plan_cmd", "report_cmd", "run_cmd", "web_cmd", "request_cmd",
 )
 
 HELP = """responder：县政务公开办舆情回应时限守护服务 / keeps the county's public-opinion response promises.

@@ -640,6 +640,8 @@ def _upgrade(s: Session, settings: Any, policies: Policies, case: Case, decision
             info_at = now
         start = original_start if policies.start.upgrade_start == "original" else info_at
         for c in _open_clocks(s, case.id):
+            if c.policy.get("clock_class") == "wd":
+                continue  # a working-day answer clock (issue 19) is owed whatever the level
             _stop_clock(s, c, "cancelled", now, reason="升级为特别重大/重大，由5小时时限取代")
         channels = channels_for(settings)
         for p in policies.for_class("5h"):
@@ -806,6 +808,8 @@ def reclassify(engine: Engine, settings: Any, case_id: int, level: str | None, *
             _bump(s, case, now)
             if was == "5h" and new_class == "48h":
                 for c in _open_clocks(s, case.id):
+                    if c.policy.get("clock_class") == "wd":
+                        continue  # a working-day answer clock (issue 19) is owed whatever the level
                     _stop_clock(s, c, "cancelled", now, reason=f"人工降级：{reason}")
                 start = case.first_report_at or case.opened_at
                 channels = channels_for(settings)

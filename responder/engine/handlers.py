@@ -79,7 +79,7 @@ def handler_for(obligation: str) -> ObligationHandler | None:
 def _load_builtin_handlers() -> None:
     import importlib
 
-    for mod in ("responder.engine.case_handlers", "responder.plan.handlers"):
+    for mod in ("responder.engine.case_handlers", "responder.plan.handlers", "responder.disclosure.handlers"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:

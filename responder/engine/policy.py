@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from responder.data import ROLES, DataError, read_toml
+from responder.disclosure.policy import InquiryPolicy, RequestsPolicy
 
 RELEASE_KINDS = ("权威发布", "新闻发布会", "吹风会", "媒体采访", "回应")
 """What can stop a clock (rules.md §1.5: AUTHORITATIVE_INFO, PRESS_CONFERENCE, BRIEFING, MEDIA_INTERVIEW, plus 回应)."""
@@ -110,9 +111,14 @@ class PoliciesFile(BaseModel):
     continued_release: ContinuedModel = Field(default_factory=ContinuedModel)
     ladder: dict[str, Ladder]
     review: ReviewModel = Field(default_factory=ReviewModel)
+    requests: RequestsPolicy | None = None
+    inquiry: InquiryPolicy | None = None
 
     @model_validator(mode="after")
     def _refs(self) -> "PoliciesFile":
+        for sec, wd in (("requests", self.requests), ("inquiry", self.inquiry)):
+            if wd is not None and wd.ladder not in self.ladder:
+                raise ValueError(f"{sec}: ladder {wd.ladder!r} is not defined under [ladder.*]")
         for p in self.policy:
             if p.ladder not in self.ladder:
                 raise ValueError(f"policy {p.name!r}: ladder {p.ladder!r} is not defined under [ladder.*]")

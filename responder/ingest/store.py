@@ -188,7 +188,7 @@ def _row(d: Decision, cfg: SourceConfig, now: dt.datetime) -> dict[str, Any]:
         extra["same_story_as"] = d.same_story_as
     if d.match_id is not None:
         extra["matched_item"] = d.match_id
-    status = {"attached": "attached", "release": "release"}.get(d.outcome, "new")
+    status = "request" if cfg.role == "request" else {"attached": "attached", "release": "release"}.get(d.outcome, "new")
     return {
         "source_name": cfg.name, "role": cfg.role, "guid": it.guid, "link": it.link, "title": it.title, "text": it.text,
         "title_key": it.title_key, "content_hash": it.content_hash, "published_at": it.published_at,
@@ -209,7 +209,7 @@ def store_poll(engine: Engine, cfg: SourceConfig, *, now: dt.datetime, status: s
         decisions: list[Decision] = []
         if items:
             same = same_source_matches(session, cfg.name, items)
-            other = other_source_matches(session, cfg.name, items, now) if cfg.role != "release" else []
+            other = other_source_matches(session, cfg.name, items, now) if cfg.role not in ("release", "request") else []
             decisions = decide(items, source_name=cfg.name, role=cfg.role, same_source=same, other_sources=other)
         fresh = [d for d in decisions if d.outcome != "duplicate"]
         ids: dict[str, int] = {}

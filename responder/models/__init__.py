@@ -9,13 +9,14 @@ from responder.models.links import MessageLink, RecipientAck, ReplyCode, SmsRepl
 from responder.models.outbox import DeliveryAttempt, OutboxMessage
 from responder.models.plan import PlanCompletion, PlanExperience
 from responder.models.reports import LedgerReport, WeeklyReport
+from responder.models.requests import DisclosureRequest
 from responder.models.types import UtcDateTime
 from responder.models.web import LoginAttempt, WebUser
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AuditEvent", "Case", "Clock", "ClockStep", "DeliveryAttempt", "Item", "LedgerReport", "LoginAttempt", "MessageLink", "Meta",
-    "OutboxMessage", "RecipientAck", "ReplyCode", "SmsReply", "PlanCompletion", "PlanExperience", "Release", "Source", "UtcDateTime", "WebUser", "WeeklyReport",
-    "metadata",
+    "AuditEvent", "Case", "Clock", "ClockStep", "DeliveryAttempt", "DisclosureRequest", "Item", "LedgerReport",
+    "LoginAttempt", "MessageLink", "Meta", "OutboxMessage", "PlanCompletion", "PlanExperience", "RecipientAck", "Release",
+    "ReplyCode", "SmsReply", "Source", "UtcDateTime", "WebUser", "WeeklyReport", "metadata",
 ]

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import io
 import json
-import zipfile
 from typing import Any
 
 import openpyxl
@@ -26,10 +24,9 @@ from markupsafe import Markup
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from openpyxl.xml.functions import tostring
 
 from responder.report.ledger import STATE_LABELS
-from responder.report.render import ReportRenderError, _render, csv_row, spreadsheet_safe
+from responder.report.render import ReportRenderError, _render, csv_row, reproducible_xlsx, spreadsheet_safe
 from responder.report.weekly import _parse_iso
 from responder.timeutil import BEIJING, fmt_duration
 
@@ -319,20 +316,8 @@ def _xlsx(lg: dict[str, Any], tables: list[dict[str, Any]]) -> bytes:
             ws.add_chart(ch, f"A{head_row + n + 4}")
     # Same ledger, same bytes: the document and zip timestamps are the period's end, never "now".
     fixed = _parse_iso(lg["period"]["end"]).replace(tzinfo=None)
-    wb.properties.created = wb.properties.modified = fixed
     wb.properties.creator = "responder"
-    raw = io.BytesIO()
-    wb.save(raw)
-    # openpyxl's save stamps ``modified`` with the wall clock; write the core properties again.
-    wb.properties.modified = fixed
-    core = tostring(wb.properties.to_tree())
-    out = io.BytesIO()
-    with zipfile.ZipFile(raw) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zout.writestr(zi, core if info.filename == "docProps/core.xml" else zin.read(info.filename))
-    return out.getvalue()
+    return reproducible_xlsx(wb, fixed)
 
 
 def _xl(cell: Any) -> Any:

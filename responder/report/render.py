@@ -112,6 +112,13 @@ def build_tables(f: dict[str, Any]) -> list[dict[str, Any]]:
         ]
     else:
         tables.append(_table("plan", "十一、实施方案进展", ["说明"], [[p.get("note") or PLAN_UNAVAILABLE]]))
+    r = f.get("requests")
+    if r is not None:  # issue 19; figures stored before it have no requests section
+        no = "十四" if p.get("available") else "十二"
+        tables.append(_table("requests", f"{no}、依申请公开办理情况", ["新收申请", "按时答复", "超期答复", "延长", "暂停（征求意见）",
+                                                                  "周末未办结", "周末已超期未答复"],
+                             [[r["received"], r["answered_on_time"], r["answered_late"], r["extended"], r["paused"],
+                               r["open_at_end"], r["overdue_open"]]]))
     return tables
 
 
@@ -219,7 +226,6 @@ def _xlsx(f: dict[str, Any], tables: list[dict[str, Any]]) -> bytes:
     try:
         import openpyxl
         from openpyxl.styles import Font
-        from openpyxl.xml.functions import tostring
     except ImportError:
         raise ReportRenderError("xlsx needs openpyxl (pip install openpyxl)") from None
     import datetime as dt
@@ -241,13 +247,23 @@ def _xlsx(f: dict[str, Any], tables: list[dict[str, Any]]) -> bytes:
             sh.append([_xlsx_cell(c) for c in r])
         if t["total"]:
             sh.append([_xlsx_cell(c) for c in t["total"]])
-    # Same figures, same bytes: fix the document and zip timestamps instead of "now".
-    fixed = dt.datetime.fromisoformat(f["end"].replace("Z", "+00:00")).replace(tzinfo=None)
+    # Same figures, same bytes: the document's timestamps are the week's end, never "now".
+    return reproducible_xlsx(wb, dt.datetime.fromisoformat(f["end"].replace("Z", "+00:00")).replace(tzinfo=None))
+
+
+def reproducible_xlsx(wb: Any, fixed: Any) -> bytes:
+    """Save ``wb`` so that the same workbook gives the same bytes whenever it is rendered.
+
+    A past period's report must be byte-identical whenever it is made (weekly log, ledger).
+    openpyxl's ``save`` stamps ``modified`` in docProps/core.xml with the wall clock and
+    the zip entries with the current time: write the core properties again with ``fixed``
+    (a naive datetime, the period's end) and every entry with the zip epoch.
+    """
+    from openpyxl.xml.functions import tostring
+
     wb.properties.created = wb.properties.modified = fixed
     raw = io.BytesIO()
     wb.save(raw)
-    # openpyxl's save stamps ``modified`` with the wall clock; write the core
-    # properties again with the week's end so two renders match byte for byte.
     wb.properties.modified = fixed
     core = tostring(wb.properties.to_tree())
     out = io.BytesIO()

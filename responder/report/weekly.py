@@ -198,6 +198,7 @@ def weekly_figures(session: Session, settings: Any, week_start: dt.datetime, wee
         "messages": messages,
         "changes": changes,
         "plan": plan,
+        "requests": _requests(session, start, end),
         "chain": {"seq": seq, "hash": head, "at": iso_utc(end)},
     }
     figures["summary"] = summary_text(figures)
@@ -239,6 +240,12 @@ def _cases_opened(session: Session, settings: Any, start: dt.datetime, end: dt.d
                     "level_label": LEVEL_LABELS.get(level, "其他舆情"), "source": source, "unit_id": unit.id,
                     "unit_name": unit.name, "opened_at": iso_utc(e.at)})
     return out
+
+
+def _requests(session: Session, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    from responder.disclosure.report import request_figures  # issue 19
+
+    return request_figures(session, start, end)
 
 
 def _obligations(session: Session, start: dt.datetime, end: dt.datetime, unit_row: Any,

@@ -1,7 +1,7 @@
 """Schema changes of issue 17: links in messages, per-person receipts, reply codes and inbound replies.
 
 Revision ID: 0012
-Revises: 0010 (the lead re-chains on merge)
+Revises: 0011 (0010 when branched; the lead re-chains on merge)
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import sqlmodel
 import responder.models.types
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
