@@ -115,6 +115,11 @@ class WebConfig(BaseModel):
     proxy_user_header: str = "X-Remote-User"
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    links: dict[str, Literal["ack", "release", "off"]] = Field(
+        default_factory=lambda: {"liaison": "release", "deputy": "ack", "principal": "ack"})
+    """Issue 17: per contact role, the one thing the link in an escalation message does (``off``: no link)."""
+    link_hours: int = Field(default=72, ge=1, le=24 * 30)
+    """A link expires this long after it was sent, or when its case closes, whichever is first."""
 
     @field_validator("listen")
     @classmethod
@@ -295,6 +300,11 @@ def _required_secret_refs(cfg: FileConfig) -> list[tuple[str, str]]:
         refs += _secret_refs(cfg.notify.sms, "notify.sms.")
     if "robot" in cfg.notify.channels:
         refs += _secret_refs(cfg.notify.robot, "notify.robot.")
+    if cfg.notify.replies.enabled:  # issue 17: the secret in the providers' reply URL
+        refs += _secret_refs(cfg.notify.replies, "notify.replies.")
+    for i, src in enumerate(cfg.source):  # issue 17: a pushed source's token or HMAC key
+        if src.enabled and src.push is not None:
+            refs += _secret_refs(src.push, f"source[{i}] ({src.name}).push.")
     return refs
 
 
