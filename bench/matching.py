@@ -9,11 +9,13 @@ county releases answering a case or nothing) — and, when ``RESPONDER_CORPUS`` 
 the real reports of corpus/dev — through ``responder.pipeline`` with file feeds and a
 virtual clock (responder.demo.simulate: the daemon's tick every 30 minutes of virtual
 time). The corpus has no releases: of each event reported several times, its last report
-is fed on the release channel (it answers that event), and every fifth single report
-too (it answers nothing: an orphan). Corpus events are the labelled groups below
-(the 2008 Wenchuan and Panzhihua quakes, the 2014 Kunming attack, the 2009 Shantou
-fire, the 2014 Chile aftershock) and every other report alone; they keep their real
-order and arrive 30 a day.
+(by its own publication time) is fed on the release channel (it answers that event), and
+every fifth single report too (it answers nothing: an orphan). Corpus events are the
+labelled groups below (the 2008 Wenchuan and Panzhihua quakes, the 2014 Kunming attack,
+the 2009 Shantou fire, the 2014 Chile aftershock) and every other report alone. Each
+report is published on its own day of the month and time of day (see load_corpus: its
+今天 and its 12日 must mean the same day), so events of different years that share a day
+of the month are same-day distractors.
 
 Figures per stream, for this matcher and — in the same run — the previous one
 (title/body near-duplicates only for joining; place/event-word/word-overlap scoring
