@@ -86,7 +86,7 @@ def report_time(first_line: str) -> tuple[dt.date, tuple[int, int] | None] | Non
     return day, ((int(hh), int(mm)) if hh is not None else None)
 
 
-def load_corpus(root: Path, per_day: int = 30) -> list[dict[str, Any]]:
+def load_corpus(root: Path) -> list[dict[str, Any]]:
     """The corpus as a stream: every report on its own day of the month and time of day.
 
     Reports say 今天/昨日 as often as 5月12日; both must mean the same day in the stream, so a
