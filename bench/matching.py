@@ -9,11 +9,13 @@ county releases answering a case or nothing) — and, when ``RESPONDER_CORPUS`` 
 the real reports of corpus/dev — through ``responder.service.pipeline`` with file feeds and a
 virtual clock (responder.demo.simulate: the daemon's tick every 30 minutes of virtual
 time). The corpus has no releases: of each event reported several times, its last report
-is fed on the release channel (it answers that event), and every fifth single report
-too (it answers nothing: an orphan). Corpus events are the labelled groups below
-(the 2008 Wenchuan and Panzhihua quakes, the 2014 Kunming attack, the 2009 Shantou
-fire, the 2014 Chile aftershock) and every other report alone; they keep their real
-order and arrive 30 a day.
+(by its own publication time) is fed on the release channel (it answers that event), and
+every fifth single report too (it answers nothing: an orphan). Corpus events are the
+labelled groups below (the 2008 Wenchuan and Panzhihua quakes, the 2014 Kunming attack,
+the 2009 Shantou fire, the 2014 Chile aftershock) and every other report alone. Each
+report is published on its own day of the month and time of day (see load_corpus: its
+今天 and its 12日 must mean the same day), so events of different years that share a day
+of the month are same-day distractors.
 
 Figures per stream, for this matcher and — in the same run — the previous one
 (title/body near-duplicates only for joining; place/event-word/word-overlap scoring
@@ -34,6 +36,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -67,32 +70,64 @@ def load_stream(path: Path) -> list[dict[str, Any]]:
     return [{**it, "at": dt.datetime.fromisoformat(it["published_at"])} for it in data["items"]]
 
 
-def load_corpus(root: Path, per_day: int = 30) -> list[dict[str, Any]]:
+REPORT_TIME_RE = re.compile(r"(\d{4})\D{1,2}(\d{1,2})\D{1,2}(\d{1,2})\D*?(?:(\d{1,2})[:：](\d{2}))?\s*$")
+
+
+def report_time(first_line: str) -> tuple[dt.date, tuple[int, int] | None] | None:
+    """A corpus text's first line is when it was published: 2008年05月12日16:00, 2008-5-13, 2014-04-03 12:54."""
+    m = REPORT_TIME_RE.match(first_line.strip())
+    if not m:
+        return None
+    y, mo, d, hh, mm = m.groups()
+    try:
+        day = dt.date(int(y), int(mo), int(d))
+    except ValueError:
+        return None
+    return day, ((int(hh), int(mm)) if hh is not None else None)
+
+
+def load_corpus(root: Path) -> list[dict[str, Any]]:
+    """The corpus as a stream: every report on its own day of the month and time of day.
+
+    Reports say 今天/昨日 as often as 5月12日; both must mean the same day in the stream, so a
+    report is published on the day of the month it was published on (July 2026, which has 31
+    days), at its own time of day when its first line gives one. Reports of one event keep
+    their real spacing (the Wenchuan report of the next day, the Kunming vigil five days
+    later) and their real order: the last one published is fed as the release. Events of
+    different years on the same day of the month share a day, so real same-day coincidences
+    (three traffic accidents on an 8th) are distractors.
+    """
     rows = [json.loads(line) for line in (root / "labels.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     event_of = {i: f"c{i:03d}" for i in range(len(rows))}
     for name, members in CORPUS_EVENTS.items():
         for i in members:
             event_of[i] = name
+    texts = [(root / r["text_file"]).read_text(encoding="utf-8") for r in rows]
 
-    def date_of(r: dict[str, Any]) -> str:
-        return r.get("event_date") or r.get("report_date") or "9999"
+    def label_day(r: dict[str, Any]) -> dt.date:
+        for key in ("report_date", "event_date"):
+            if r.get(key):
+                return dt.date.fromisoformat(r[key])
+        return dt.date(2000, 1, 1)
 
-    order: list[str] = []
-    for i in sorted(range(len(rows)), key=lambda i: (date_of(rows[i]), i)):
-        if event_of[i] not in order:
-            order.append(event_of[i])
-    day0 = dt.datetime(2026, 6, 1, 7, 0, tzinfo=BJ)
     rnd = random.Random(14)
-    start = {ev: day0 + dt.timedelta(days=n // per_day, minutes=(n % per_day) * 28) for n, ev in enumerate(order)}
+    real: dict[int, dt.datetime] = {}
+    for i, r in enumerate(rows):
+        when = report_time(texts[i].split("\n", 1)[0])
+        day, hm = when if when else (label_day(r), None)
+        hh, mm = hm if hm else (7 + (i * 7) % 12, (i * 13) % 60)  # no time given: a spread daytime hour
+        real[i] = dt.datetime(day.year, day.month, day.day, hh, mm, tzinfo=BJ)
     members: dict[str, list[int]] = {}
-    for i in range(len(rows)):
+    for i in sorted(range(len(rows)), key=lambda i: (real[i], i)):
         members.setdefault(event_of[i], []).append(i)
     items = []
     singles = 0
     for ev, idx in members.items():
+        first = real[idx[0]]
+        start = dt.datetime(2026, 7, first.day, first.hour, first.minute, tzinfo=BJ)
         for m, i in enumerate(idx):
-            body = (root / rows[i]["text_file"]).read_text(encoding="utf-8").split("\n", 1)[-1].strip()
-            at = start[ev] + dt.timedelta(minutes=20 + 35 * m + rnd.randint(0, 20))
+            body = texts[i].split("\n", 1)[-1].strip()
+            at = start + (real[i] - first) + dt.timedelta(minutes=rnd.randint(0, 5))
             role = "opinion"
             answers = None
             if len(idx) > 1 and m == len(idx) - 1:

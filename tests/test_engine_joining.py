@@ -146,3 +146,37 @@ def test_unjoin_from_the_cli(tmp_path):
     r = CliRunner().invoke(main, ["unjoin", "999", "--reason", "x", "-c", str(s.path)])
     assert r.exit_code != 0 and "不存在" in r.output
     assert "unjoin" in CliRunner().invoke(main, ["--help"]).output
+
+
+QUAKE = "6月1日14时28分，云岭县发生7.2级地震，震源深度10千米，震中附近房屋倒塌，伤亡情况正在统计。"
+FELT = ("今天14时33分左右，石台县城不少居民感到明显震感，吊灯来回摇晃，许多人跑到楼下空地。"
+        "有关震级和震中的信息，记者正在向地震部门核实。")
+ATTACK = "6月1日21时许，江城市火车站广场发生暴力恐怖袭击，造成5人死亡、20余人受伤，伤者已送医院救治。"
+
+
+def test_a_quake_felt_in_the_county_at_its_minute_joins_the_quake_case(engine, settings):
+    """A felt report with neither magnitude nor epicentre joins the quake's case by the felt time; its reasons say so."""
+    first = add(engine, "云岭县发生7.2级地震", QUAKE, T0 + 6 * H)
+    eng.open_cases(engine, settings, T0 + 6 * H)
+    felt = add(engine, "石台县城居民感到明显震感", FELT, T0 + 7 * H, source="wechat")
+    later = add(engine, "仁里镇居民感到轻微震感", "6月1日17时50分左右，仁里镇部分居民感到轻微震感，持续数秒，暂无损失报告。",
+                T0 + 10 * H, source="wechat")
+    eng.open_cases(engine, settings, T0 + 10 * H)
+    assert case_of(engine, felt) == case_of(engine, first) and case_of(engine, later) != case_of(engine, first)
+    with Session(engine) as s:
+        assert "同日同一时刻有震感（相差不超过10分钟）" in s.get(Item, felt).extra["join"]["reasons"]
+
+
+def test_a_release_about_a_vigil_days_later_is_proposed_not_attached(engine, settings):
+    """A release naming the attack but dated three days later is only proposed: the attack case's clocks keep running."""
+    attack = add(engine, "江城火车站暴力恐怖袭击事件 5人死亡", ATTACK, T0 + 12 * H)
+    eng.open_cases(engine, settings, T0 + 12 * H)
+    add(engine, "江城各界悼念暴力恐怖袭击事件遇难者", "6月4日晚，江城市民自发来到火车站广场，为江城暴力恐怖袭击事件遇难者献花悼念。",
+        T0 + 84 * H, role="release", source="portal", guid="rel")
+    res = eng.open_cases(engine, settings, T0 + 84 * H)
+    with Session(engine) as s:
+        rel = s.exec(select(Release)).one()
+        clocks = s.exec(select(Clock).where(Clock.case_id == case_of(engine, attack))).all()
+    assert rel.case_id == case_of(engine, attack) and rel.status == "proposed" and res.releases_attached == []
+    assert any("可能是后续报道" in r for r in rel.match_reasons)
+    assert all(c.state in ("running", "overdue") for c in clocks)

@@ -135,3 +135,82 @@ def test_the_shipped_gazetteer_lists_the_eight_townships():
     """config/gazetteer.toml has 石台县's 6 镇 and 2 乡 (the units of config/units.toml)."""
     g = ei.shipped_gazetteer()
     assert g.towns == {"仁里镇", "七都镇", "丁香镇", "小河镇", "横渡镇", "仙寓镇", "大演乡", "矶滩乡"}
+
+
+# ------------------------------------------------------------------ quakes felt far away, named attacks
+
+QUAKE = "6月1日14时28分，云岭县发生7.2级地震，震源深度10千米，震中附近房屋倒塌，伤亡情况正在统计。"
+FELT_HERE = ("今天14时33分左右，石台县城不少居民感到明显震感，吊灯来回摇晃，许多人跑到楼下空地。"
+             "有关震级和震中的信息，记者正在向地震部门核实。")
+FELT_LATER = "6月1日17时50分左右，仁里镇部分居民感到轻微震感，持续数秒，暂无损失报告。"
+
+
+def test_a_quake_felt_far_away_at_its_minute_is_that_quake():
+    """A felt report giving neither magnitude nor epicentre joins the quake case by the time it was felt (same day)."""
+    quake = ident(QUAKE, "earthquake", magnitude=7.2)
+    felt = ident(FELT_HERE, "earthquake", T0 + 5 * H)
+    assert felt.magnitude is None and not felt.places.wide and felt.clock == {14 * 60 + 33}
+    ev = ei.compare(felt, 1, quake)
+    assert ev.same_clock and ev.same_event
+    assert ei.decide_join(felt, {1: quake}).case_id == 1
+    assert "同日同一时刻有震感（相差不超过10分钟）" in ei.decide_join(felt, {1: quake}).reasons
+
+
+def test_a_quake_felt_hours_later_or_another_day_or_two_quakes_at_that_minute_join_nothing():
+    """Another felt time, another day, or two quakes within the minutes: the felt report stays alone."""
+    quake = ident(QUAKE, "earthquake", magnitude=7.2)
+    assert ei.decide_join(ident(FELT_LATER, "earthquake", T0 + 8 * H), {1: quake}).case_id is None
+    next_day = ident("6月2日14时30分，石台县城居民感到明显震感。", "earthquake", T0 + 29 * H)
+    assert not ei.compare(next_day, 1, quake).same_event
+    other = ident("6月1日14时36分，青川县发生5.6级地震。", "earthquake", T0 + 5 * H, magnitude=5.6)
+    verdict = ei.decide_join(ident(FELT_HERE, "earthquake", T0 + 6 * H), {1: quake, 2: other})
+    assert verdict.case_id is None and "都可能是同一事件" in verdict.reasons[0]
+
+
+def test_the_time_of_day_is_evidence_only_for_quakes():
+    """Two fires reported at 14时30分 in different places share no identity by their time."""
+    a = ident("6月1日14时30分，七都镇一民房起火。", "fire")
+    b = ident("6月1日14时30分，丁香镇一仓库起火。", "fire", T0 + H)
+    assert a.clock == frozenset() and not ei.compare(b, 1, a).same_event
+
+
+def test_quake_agency_and_list_words_are_not_places():
+    """国家地震局, 省地震局, 地震部门, 等省市, 主要街道 and 后坪等乡 name no place (they would join any two quakes)."""
+    p = ei.places("国家地震局、四川省地震局和中国地震台网通报，波及陕西等省市，成都主要街道未见倒塌，后坪等乡有震感，"
+                  "市民向地震部门咨询地震情况。")
+    assert not ({"国家", "中国", "川省", "等省", "咨询", "主要街道", "后坪等乡", "主要街"} & (p.all() | p.site)), p
+
+
+ATTACK = "江城火车站暴力恐怖袭击事件：6月1日21时许，江城市火车站广场发生暴力恐怖袭击，造成5人死亡、20余人受伤。"
+ATTACK_RELIEF = "1日21时许发生的江城暴力恐怖袭击事件中受伤的群众，目前已全部得到救治，省里派出的专家组已抵达江城。"
+ATTACK_ELSEWHERE = "河州暴力恐怖袭击事件：6月2日上午，河州市一商场发生持刀行凶，造成3人死亡。"
+VIGIL = "6月4日晚，江城市民自发来到火车站广场，为江城暴力恐怖袭击事件遇难者献花悼念。"
+
+
+def test_a_named_attack_joins_its_later_reports_for_days_and_another_city_never():
+    """江城暴力恐怖袭击事件 a day later (relief, no place or toll) joins; 河州's attack does not."""
+    attack = ident(ATTACK, "terror", deaths=5)
+    assert attack.named == {"江城"}
+    relief = ident(ATTACK_RELIEF, "terror", T0 + 30 * H)
+    assert ei.decide_join(relief, {1: attack}).case_id == 1
+    assert ei.decide_join(ident(ATTACK_ELSEWHERE, "terror", T0 + 26 * H, deaths=3), {1: attack}).case_id is None
+    assert ei.decide_join(ident(ATTACK_RELIEF, "terror", T0 + 80 * H), {1: attack}).case_id is None  # past 72 hours
+    assert ident("江城火车站暴力恐怖袭击事件", "fire").named == frozenset()  # only for an attack
+
+
+def test_words_before_an_attack_that_are_no_place_name_no_event():
+    """连环爆炸案 in two countries, 集市暴恐袭击 in two townships: the words are no city, and join nothing."""
+    a = ident("6月1日，某国首都发生连环爆炸案，造成12人死亡。", "terror", deaths=12)
+    b = ident("6月1日，另一国南部发生连环爆炸案，造成3人死亡。", "terror", T0 + 3 * H, deaths=3)
+    assert a.named == b.named == frozenset() and not ei.compare(b, 1, a).same_event
+    assert ident("仁里镇集市暴恐袭击事件，2人受伤", "terror").named == frozenset()
+
+
+def test_a_named_event_dated_days_later_is_proposed_never_joined_or_attached():
+    """A vigil on the 4th names the attack of the 1st: a release saying so is proposed for a person to confirm."""
+    attack = ident(ATTACK, "terror", deaths=5)
+    vigil = ident(VIGIL, "terror", T0 + 80 * H)
+    ev = ei.compare(vigil, 1, attack, window_after=ei.RELEASE_WINDOW_AFTER)
+    assert ev.conflict is None and ev.day_note and not ev.same_event
+    d = ei.decide_release(vigil, {1: attack, 2: ident(ATTACK_ELSEWHERE, "terror", T0 + 26 * H, deaths=3)}, {})
+    assert d.action == "propose" and d.best.case_id == 1

@@ -160,6 +160,8 @@ def ingest(ctx: click.Context, target: str, dry_run: bool, as_json: bool, kind: 
     if cfg is None:
         names = ", ".join(s.name for s in settings.file.source) or "（无）"
         fail(f"没有名为 {target!r} 的信息源（已配置：{names}）；试用新来源请用 --dry-run URL")
+    if cfg.kind == "push":
+        fail(f"信息源 {target!r} 是推送来源（kind = \"push\"），由对方调用 POST /intake/{target}，不能主动抓取")
     engine = open_engine(settings)
     now = utcnow()
     sync_sources(engine, settings, now)

@@ -136,6 +136,11 @@ def _required_secret_refs(cfg: FileConfig) -> list[tuple[str, str]]:
     refs = _secret_refs(cfg.database, "database.")
     for channel in channels_on(cfg.notify):
         refs += _secret_refs(getattr(cfg.notify, channel), f"notify.{channel}.")
+    if cfg.notify.replies.enabled:  # the secret in the providers' reply URL
+        refs += _secret_refs(cfg.notify.replies, "notify.replies.")
+    for i, src in enumerate(cfg.source):  # a pushed source's token or HMAC key
+        if src.enabled and src.push is not None:
+            refs += _secret_refs(src.push, f"source[{i}] ({src.name}).push.")
     return refs
 
 

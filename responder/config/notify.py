@@ -118,6 +118,19 @@ class RobotConfig(BaseModel):
     timeout: float = Field(default=10.0, gt=0)
 
 
+class RepliesConfig(BaseModel):
+    """Issue 17: a per-case code at the end of escalation SMS ("回复 4821 签收") and the providers' reply pushes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = False
+    token_secret: str = "sms_reply_token"
+    """Secret that must be the ``token`` query parameter of ``POST /sms/replies/<provider>`` (the reply URL
+    registered with the provider carries it: the providers do not sign their reply pushes)."""
+    per_hour: int = Field(default=10, ge=1)
+    """Replies from one number per hour that are acted on; more are recorded as throttled."""
+
+
 class NotifyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -130,6 +143,7 @@ class NotifyConfig(BaseModel):
     quiet_channels: list[Literal["sms", "email", "robot"]] = Field(default_factory=lambda: ["sms"])
     """Channels whose non-urgent messages wait out the quiet hours (an e-mail does not ring at night)."""
     robot: RobotConfig = Field(default_factory=RobotConfig)
+    replies: RepliesConfig = Field(default_factory=RepliesConfig)
 
 
 def channel_on(notify: NotifyConfig, channel: str) -> bool:

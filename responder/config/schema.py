@@ -100,6 +100,11 @@ class WebConfig(BaseModel):
     proxy_user_header: str = "X-Remote-User"
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    links: dict[str, Literal["ack", "release", "off"]] = Field(
+        default_factory=lambda: {"liaison": "release", "deputy": "ack", "principal": "ack"})
+    """Per contact role, the one thing the link in an escalation message does (``off``: no link)."""
+    link_hours: int = Field(default=72, ge=1, le=24 * 30)
+    """A link expires this long after it was sent, or when its case closes, whichever is first."""
 
     @field_validator("listen")
     @classmethod

@@ -39,6 +39,7 @@ from responder.engine import event_identity, joining, matching
 from responder.engine.handlers import handler_for
 from responder.engine.policy import RELEASE_KINDS, Policies, load_policies
 from responder.models import Case, Clock, ClockStep, Item, Meta, OutboxMessage, Release
+from responder.notify import links as notify_links
 from responder.notify import enqueue, group_row, message_rows
 from responder.timeutil import fmt_duration, iso_utc
 
@@ -227,16 +228,21 @@ class _Rows:
     def __init__(self) -> None:
         self.steps: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
+        self.links: list[dict[str, Any]] = []
 
     def write(self, s: Session) -> None:
         from sqlalchemy import insert
 
+        from responder.models import MessageLink
+
         conn = s.connection()
         if self.messages:
             conn.execute(insert(OutboxMessage), self.messages)
+        if self.links:  # issue 17: a link commits with the message that carries it
+            conn.execute(insert(MessageLink), self.links)
         if self.steps:
             conn.execute(insert(ClockStep), self.steps)
-        self.steps, self.messages = [], []
+        self.steps, self.messages, self.links = [], [], []
 
 
 def _advance_clock(s: Session, settings: Any, clock: Clock, now: dt.datetime, owner: str, res: AdvanceResult,
@@ -275,12 +281,25 @@ def _advance_clock(s: Session, settings: Any, clock: Clock, now: dt.datetime, ow
                     "overdue_seconds": max(0, int((now - clock.deadline_at).total_seconds())),
                     "repeat_no": spec.get("repeat_no", 0)})
         step_key = f"g{gen}:s{index}"
+        if kind == "repeat_overdue" and clock.case_id is not None:
+            # Issue 17: a person who signed for the case (签收) gets no more repeats; the clock runs on.
+            acked = notify_links.acked_recipients(s, clock.case_id)
+            contacts = [c for c in contacts if c.key not in acked]
+        if (settings.file.notify.replies.enabled and "sms" in channels and clock.case_id is not None
+                and kind in notify_links.LINK_KINDS):
+            from responder.inbound import ensure_code  # issue 17: "回复 4821 签收"
+
+            ctx["reply_code"] = ensure_code(s, clock.case_id, now)
         n = 0
         for c in contacts:
-            rows = message_rows(now=now, key=f"clock:{clock.id}|{step_key}", kind=kind, contact=c, context=ctx,
+            cause = f"clock:{clock.id}|{step_key}"
+            extra, link = notify_links.for_message(settings, kind=kind, case_id=clock.case_id, contact=c, cause=cause, now=now)
+            rows = message_rows(now=now, key=cause, kind=kind, contact=c, context=ctx | extra,
                                 channels=channels, urgent=step_urgent, case_id=clock.case_id, clock_id=clock.id,
                                 generation=gen)
             out.messages.extend(rows)
+            if rows and link is not None:
+                out.links.append(link)
             n += len(rows)
         if "robot" in channels:
             # A group robot posts once per step to the office's group, not once per person.

@@ -141,9 +141,14 @@ def shipped_gazetteer() -> Gazetteer:
 _HAN = "\u4e00-\u9fa5"
 ADMIN_RE = re.compile(rf"([{_HAN}]{{2,4}}?)(街道|社区|居委会|村委会|村|镇|乡)(?!民(?![房宅居])|干部|委|级|长|里|道|政府|卫生院|党委|中心)")
 """A township or village by its suffix: 高路亭村, 谷饶镇 (not 村民, 镇政府 or 乡道)."""
-EPICENTRE_RE = re.compile(rf"([{_HAN}]{{2}})(?:县|市)?(?:发生)?(?:[\d.]+级)?(?:强烈|强|大)?地震")
+EPICENTRE_RE = re.compile(rf"([{_HAN}]{{2}})(?:县|市)?(?:发生)?(?:[\d.]+级)?(?:强烈|强|大)?地震(?!部门|局|台|情况|信息|知识|预报|预警|监测|速报|专家)")
 """汶川地震, 汶川县7.8级地震: where a quake is named from (its epicentre), however far away it was felt."""
-NOT_IN_EPICENTRE = set("受往到次场的了在对于为生遇感震后此本这该起有是与和及级强大特治")
+NOT_IN_EPICENTRE = set("受往到次场的了在对于为生遇感震后此本这该起有是与和及级强大特治等据")
+NOT_AN_EPICENTRE = frozenset("国家 中国 全国 我国 国内 各地 世界 全球 源性 构造 浅源 深源 破坏 有感 一次 这次 此次 台网 余震".split())
+"""国家地震局, 中国地震台网, 浅源性地震: words before 地震 that name no place (they would join any two quakes)."""
+NAMED_ATTACK_RE = re.compile(rf"([{_HAN}]{{2}})(?:火车站|汽车站|机场|地铁站|广场)?[“\"]?(?:暴力)?(?:恐怖袭击|暴恐袭击|暴恐|砍杀|爆炸案|恐怖事件|恐怖爆炸)")
+"""昆明暴力恐怖袭击事件, 昆明火车站恐怖袭击事件: an attack is named after its city, and a city has no second
+attack within days; so the name identifies the event in every later report (a vigil, the medical relief)."""
 WIDE_RE = re.compile(rf"([{_HAN}]{{2}})(县|市)(?![{_HAN}]{{0,1}}(?:民|委|长|场|区|政府|级|里|内|境|城区|领导))")
 FACILITY_RE = re.compile(rf"([{_HAN}A-Za-z0-9]{{1,6}}?)(工业园区|开发区|小区|花园|大道|大街|路|街|小学|中学|学校|幼儿园|医院|卫生院|"
                          rf"公司|工厂|化工厂|厂|景区|水库|市场|养老院|敬老院|火车站|汽车站|客运站|隧道|大桥|桥|高速|国道|省道|县道|"
@@ -154,14 +159,14 @@ VEHICLES = ("货车", "面包车", "客车", "大巴", "中巴", "轿车", "农�
 NAMED_SUFFIXES = frozenset("大道 大街 路 街 火车站 汽车站 客运站 隧道 大桥 桥 高速 国道 省道 县道 收费站 服务区".split())
 """Roads, stations and bridges carry a proper name (合宁高速, 昆明火车站); a factory or school found by its suffix may not."""
 ROAD_RE = re.compile(r"(?:[GSX]\d{1,4}|\d{3})(?:国道|省道|县道|线)|[GSX]\d{1,4}|\d{3}国道")
-GENERIC_PREFIX_RE = re.compile(r"^(?:[一二三四五六七八九十两几多数某该这那本其此各全我当附近一所一家一座一处一名多名\d]|"
+GENERIC_PREFIX_RE = re.compile(r"^(?:[一二三四五六七八九十两几多数某该这那本其此各全我当附近一所一家一座一处一名多名\d]|主要|重要|其他|其它|有关|相关|"
                                r"当地|附近|城区|县城|镇上|村里|乡村|农村|城市|省|市|县|区)")
 _NOT_A_PLACE = frozenset("全县 我县 本县 该县 全市 本市 我市 该市 城市 都市 超市 门市 夜市 股市 县市 省市 各县 各市 "
                          "城乡 各乡 乡镇 城镇 集镇 重镇 小镇 古镇 村镇 山村 农村 乡村 新村 全村 本村 该村 我村 邻村 各村 "
                          "村村 全镇 本镇 该镇 我镇 各镇 全乡 本乡 该乡 我乡 社区 街道".split())
 ADMIN_CHARS = "省市县区镇乡村州"
 ROAD_STOP = set("道马公修铁通断封堵上在到过经沿往去向经的小大工")
-CUT_CHARS = ADMIN_CHARS + "〇会的在和与及于一某该这其到看是有了从向对被把过"
+CUT_CHARS = ADMIN_CHARS + "〇会的在和与及于一某该这其到看是有了从向对被把过等"
 MEASURE_CHARS = "家座所处个名栋辆场间"
 """Measure words left at the start after a cut (一家茶厂 → 家茶厂 → 茶厂); 严家村 keeps its 家."""
 """A place name starts after these: 潮阳区谷饶镇 → 谷饶镇, 居委会一家作坊 → (none)."""
@@ -218,12 +223,13 @@ def places(text: str, gaz: Gazetteer | None = None) -> Places:
         (town if m.group(2) in ("镇", "乡", "街道") else fine).add(name)
     for m in WIDE_RE.finditer(t):
         name = m.group(0)
-        if name in _NOT_A_PLACE or GENERIC_PREFIX_RE.match(m.group(1)):
-            continue
+        if name in _NOT_A_PLACE or GENERIC_PREFIX_RE.match(m.group(1)) or "等" in m.group(1):
+            continue  # 等省市: a list, not a place
         wide.add(m.group(1))  # 汶川县 and 汶川 are one place
     for m in EPICENTRE_RE.finditer(t):
         stem = m.group(1)
-        if not GENERIC_PREFIX_RE.match(stem) and stem not in _NOT_A_PLACE and not set(stem) & NOT_IN_EPICENTRE:
+        if (not GENERIC_PREFIX_RE.match(stem) and stem not in _NOT_A_PLACE and stem not in NOT_AN_EPICENTRE
+                and not set(stem) & NOT_IN_EPICENTRE):
             wide.add(stem)
     for m in ROAD_RE.finditer(t):
         fine.add(m.group(0))
@@ -285,6 +291,13 @@ TOWN_JOIN_HOURS = 6
 kind in the same township later that day is the distractor to fear."""
 DAY_HEAD = 160
 """The event's day is told in the opening; later dates are background (a previous quake, a meeting)."""
+CLOCK_RE = re.compile(r"(?<!\d)([01]?\d|2[0-3])(?:时|点)([0-5]?\d)分")
+QUAKE_CLOCK_MINUTES = 10
+"""A quake is felt everywhere within minutes of its origin time (seismic waves cross 1,000 km in about
+three minutes) and reports round to 左右/许: felt at 14时30分 in 兰州 and 14时35分 in 银川 on the day of a
+14时28分 quake is that quake. Two distinct felt quakes on one day within ten minutes are one sequence."""
+NAMED_HOURS = 72
+"""A named attack (昆明暴力恐怖袭击事件) is reported for days: relief, victims' names, vigils."""
 COUNT_METRICS = ("deaths", "missing", "injuries", "serious_injuries", "poisoned")
 METRIC_NAMES = {"deaths": "死亡", "missing": "失踪", "injuries": "受伤", "serious_injuries": "重伤", "poisoned": "中毒"}
 
@@ -300,6 +313,10 @@ class Identity:
     magnitude: float | None = None
     days: frozenset[int] = frozenset()
     """Days of the month the event is said to have happened (a report's first lines name it)."""
+    clock: frozenset[int] = frozenset()
+    """Times of day (minutes after midnight) the opening says it happened at (14时28分)."""
+    named: frozenset[str] = frozenset()
+    """Events named by city and kind (昆明 for 昆明暴力恐怖袭击事件): they identify an attack for days."""
 
 
 def counts_of(facts: dict[str, Any] | None) -> tuple[dict[str, int], float | None]:
@@ -316,10 +333,38 @@ def counts_of(facts: dict[str, Any] | None) -> tuple[dict[str, int], float | Non
     return out, float(mag) if isinstance(mag, (int, float)) else None
 
 
+def clock_times(head: str) -> frozenset[int]:
+    """The first time of day written in the opening (14时28分), as minutes after midnight."""
+    m = CLOCK_RE.search(_norm(head))
+    return frozenset({int(m.group(1)) * 60 + int(m.group(2))}) if m else frozenset()
+
+
+def named_events(text: str, gaz: Gazetteer | None = None) -> frozenset[str]:
+    """Cities an attack is named after (昆明暴力恐怖袭击事件 → 昆明); never the county or a generic word.
+
+    The name must also be used as a place in the text (抵达昆明, 来自昆明, 昆明火车站, 昆明市): the two
+    characters before 爆炸案 or 恐怖袭击 are as often a word (连环, 集市, 村口, 涉嫌) as a city.
+    """
+    gaz = gaz or shipped_gazetteer()
+    t = _norm(text)
+    out = set()
+    for m in NAMED_ATTACK_RE.finditer(t):
+        stem = m.group(1)
+        if (stem in gaz.county or stem in _NOT_A_PLACE or stem in NOT_AN_EPICENTRE or GENERIC_PREFIX_RE.match(stem)
+                or set(stem) & NOT_IN_EPICENTRE or set(stem) & set("起次场件名人")):
+            continue
+        if not re.search(rf"(?:抵达|到达|赶赴|赴|前往|飞往|来自|位于|返回){stem}|{stem}(?:市|县|州|省|火车站|汽车站|机场|地区)", t):
+            continue  # 连环爆炸案, 集市暴恐袭击: the words before the attack must be a place the text goes to or names as one
+        out.add(stem)
+    return frozenset(out)
+
+
 def identity(text: str, kind: str | None, facts: dict[str, Any] | None, at: dt.datetime,
              gaz: Gazetteer | None = None) -> Identity:
     counts, mag = counts_of(facts)
-    return Identity(kind, places(text, gaz), at, counts, mag, event_days(text[:DAY_HEAD], at))
+    return Identity(kind, places(text, gaz), at, counts, mag, event_days(text[:DAY_HEAD], at),
+                    clock_times(text[:DAY_HEAD]) if kind == "earthquake" else frozenset(),
+                    named_events(text, gaz) if kind == "terror" else frozenset())
 
 
 def merge(ids: list[Identity]) -> Identity:
@@ -329,6 +374,8 @@ def merge(ids: list[Identity]) -> Identity:
     wide = frozenset().union(*(i.places.wide for i in ids))
     site = frozenset().union(*(i.places.site for i in ids))
     days = frozenset().union(*(i.days for i in ids))
+    clock = frozenset().union(*(i.clock for i in ids))
+    named = frozenset().union(*(i.named for i in ids))
     counts: dict[str, set[int]] = {}
     for i in ids:
         for k, v in i.counts.items():
@@ -336,7 +383,7 @@ def merge(ids: list[Identity]) -> Identity:
     kinds = [i.kind for i in ids if i.kind]
     mags = [i.magnitude for i in ids if i.magnitude is not None]
     return Identity(kinds[0] if kinds else None, Places(fine, town, wide, site), min(i.at for i in ids),
-                    {k: max(v) for k, v in counts.items()}, max(mags) if mags else None, days)
+                    {k: max(v) for k, v in counts.items()}, max(mags) if mags else None, days, clock, named)
 
 
 @dataclass(frozen=True)
@@ -355,6 +402,12 @@ class Evidence:
     quake: bool = False
     """Both state the same magnitude (an earthquake is identified by its magnitude and time wherever it is felt)."""
     """How much the agreeing facts say: a death toll or a magnitude 2, another count 1 (6 injured is common)."""
+    same_clock: bool = False
+    """Two quake reports of one day give times of day within minutes (felt at 14时30分, struck at 14时28分)."""
+    named: frozenset[str] = frozenset()
+    """Both name the attack by the same city (昆明暴力恐怖袭击事件)."""
+    day_note: str | None = None
+    """A named event whose reports give different days (a vigil days later): proposed, never joined or attached."""
 
     @property
     def strength(self) -> int:
@@ -363,15 +416,20 @@ class Evidence:
             return 3
         if (self.shared.get(TOWN) or self.shared.get(WIDE)) and self.weight >= 2:
             return 2
-        if self.same_kind and self.kind == "earthquake" and self.hours <= QUAKE_HOURS and (self.quake or self.shared.get(WIDE)):
-            return 2  # one quake felt in a dozen cities: each names its own city, all name its magnitude
+        if self.same_kind and self.kind == "earthquake" and self.hours <= QUAKE_HOURS and (
+                self.quake or self.shared.get(WIDE) or self.same_clock):
+            return 2  # one quake felt in a dozen cities: each names its own city, all its magnitude or its time
+        if self.same_kind and self.named:
+            return 2  # the same attack by its name
         if self.shared.get(TOWN) or self.shared.get(WIDE):
             return 1
         return 0
 
     @property
     def same_event(self) -> bool:
-        if self.strength == 2 and self.hours > TOWN_JOIN_HOURS:
+        if self.day_note:
+            return False
+        if self.strength == 2 and self.hours > TOWN_JOIN_HOURS and not (self.named and self.hours <= NAMED_HOURS):
             return False
         return self.in_window and self.same_kind and self.conflict is None and self.strength >= 2
 
@@ -382,7 +440,13 @@ class Evidence:
         for level in (FINE, TOWN, WIDE):
             if self.shared.get(level):
                 out.append(f"{LEVEL_NAMES[level]}相同：" + "、".join(sorted(self.shared[level])[:3]))
+        if self.named:
+            out.append("同一事件名称：" + "、".join(sorted(self.named)) + "恐怖袭击事件")
+        if self.same_clock:
+            out.append("同日同一时刻有震感（相差不超过10分钟）")
         out += list(self.agreeing)
+        if self.day_note:
+            out.append(self.day_note)
         if self.conflict:
             out.append(f"不一致：{self.conflict}")
         out.append(f"时间相距{self.hours:.0f}小时")
@@ -396,6 +460,7 @@ def compare(new: Identity, case_id: int, case: Identity, *, window_before: dt.ti
     same_kind = new.kind is not None and new.kind == case.kind
     shared = {FINE: new.places.fine & case.places.fine, TOWN: new.places.town & case.places.town,
               WIDE: new.places.wide & case.places.wide}
+    named = new.named & case.named if same_kind else frozenset()
     conflict = None
     if new.magnitude is not None and case.magnitude is not None and abs(new.magnitude - case.magnitude) > MAGNITUDE_TOLERANCE:
         conflict = f"震级不同（{new.magnitude}级/{case.magnitude}级）"
@@ -405,7 +470,7 @@ def compare(new: Identity, case_id: int, case: Identity, *, window_before: dt.ti
         conflict = "乡镇不同（" + "、".join(sorted(new.places.town)[:2]) + " / " + "、".join(sorted(case.places.town)[:2]) + "）"
     elif new.places.site and case.places.site and not (new.places.site & case.places.site):
         conflict = "场所不同（" + "、".join(sorted(new.places.site)[:2]) + " / " + "、".join(sorted(case.places.site)[:2]) + "）"
-    elif new.days and case.days and not (new.days & case.days):
+    elif new.days and case.days and not (new.days & case.days) and not named:
         conflict = "发生日期不同（" + "、".join(f"{d}日" for d in sorted(new.days)) + " / " + "、".join(f"{d}日" for d in sorted(case.days)) + "）"
     agreeing = []
     weight = 0
@@ -421,8 +486,16 @@ def compare(new: Identity, case_id: int, case: Identity, *, window_before: dt.ti
         agreeing.append(f"震级相同：{new.magnitude}级")
         weight += 2
         quake = new.magnitude >= QUAKE_MIN_MAGNITUDE
-    return Evidence(case_id, same_kind, conflict, shared, tuple(agreeing), abs(delta.total_seconds()) / 3600, in_window,
-                    weight, new.kind, quake)
+    hours = abs(delta.total_seconds()) / 3600
+    same_day = bool(new.days & case.days) if new.days and case.days else hours <= 12
+    same_clock = (same_kind and new.kind == "earthquake" and conflict is None and same_day
+                  and any(abs(a - b) <= QUAKE_CLOCK_MINUTES for a in new.clock for b in case.clock))
+    day_note = None
+    if named and new.days and case.days and not (new.days & case.days):
+        day_note = ("所述日期不同（" + "、".join(f"{d}日" for d in sorted(new.days)) + " / "
+                    + "、".join(f"{d}日" for d in sorted(case.days)) + "），可能是后续报道，须人工确认")
+    return Evidence(case_id, same_kind, conflict, shared, tuple(agreeing), hours, in_window,
+                    weight, new.kind, quake, same_clock, named, day_note)
 
 
 @dataclass(frozen=True)
@@ -526,7 +599,7 @@ def decide_release(new: Identity, cases: dict[int, Identity], words: dict[int, f
                                           and (runner.evidence.same_kind or not ev.same_kind))
     kinds_agree = ev.same_kind or (new.kind is None and cases[best.case_id].kind is None and topic.get(best.case_id, False))
     placed = bool(ev.shared.get(FINE) or ev.shared.get(TOWN) or ev.shared.get(WIDE))  # a magnitude alone never attaches
-    if kinds_agree and ev.conflict is None and ev.strength >= 2 and placed and not close_rival:
+    if kinds_agree and ev.conflict is None and ev.day_note is None and ev.strength >= 2 and placed and not close_rival:
         return ReleaseDecision("attach", best, tuple(cands[:3]))
     if best.score >= PROPOSE_SCORE:
         return ReleaseDecision("propose", best, tuple(cands[:3]))

@@ -135,7 +135,7 @@ async def poll_due(engine: Engine, settings: Any, *, now: dt.datetime, client: h
     if any(c.name not in states for c in settings.file.source):
         sync_sources(engine, settings, now)
         states = load_states(engine)
-    due = [c for c in settings.file.source if c.enabled and (
+    due = [c for c in settings.file.source if c.polled and (
         c.name not in states or states[c.name].next_poll_at is None or states[c.name].next_poll_at <= now)]
 
     async def one(cfg: SourceConfig) -> PollReport:

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from responder.models.audit import AuditEvent, Meta
 from responder.models.cases import Case, Clock, ClockStep, Release
 from responder.models.ingest import Item, Source
+from responder.models.links import MessageLink, RecipientAck, ReplyCode, SmsReply
 from responder.models.outbox import DeliveryAttempt, OutboxMessage
 from responder.models.plan import PlanCompletion, PlanExperience
 from responder.models.reports import LedgerReport, WeeklyReport
@@ -16,6 +17,6 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AuditEvent", "Case", "Clock", "ClockStep", "DeliveryAttempt", "DisclosureRequest", "Item", "LedgerReport",
-    "LoginAttempt", "Meta", "OutboxMessage", "PlanCompletion", "PlanExperience", "Release", "Source", "UtcDateTime",
-    "WebUser", "WeeklyReport", "metadata",
+    "LoginAttempt", "MessageLink", "Meta", "OutboxMessage", "PlanCompletion", "PlanExperience", "RecipientAck", "Release",
+    "ReplyCode", "SmsReply", "Source", "UtcDateTime", "WebUser", "WeeklyReport", "metadata",
 ]

@@ -333,6 +333,9 @@ _LONG_TITLE = ("网传仙寓镇某村饮用水源受污染，村民称多次反�
                "身份证340823199001011234，<script>alert(1)</script><img src=x onerror=alert(2)> & “求关注”{{ 7 * 7 }}" * 2)
 
 
+_LINK_KINDS = ("case_opened", "reminder", "final_warning", "overdue", "repeat_overdue", "continued_release")
+
+
 def _case(kind: str, *, level: bool, long: bool) -> dict[str, Any]:
     return {
         "case_id": 42, "case_title": _LONG_TITLE if long else "仙寓镇自来水停水引发网民关注",
@@ -347,6 +350,9 @@ def _case(kind: str, *, level: bool, long: bool) -> dict[str, Any]:
         "needs_review": kind == "review_needed", "reasons": ["标题含“停水”", "涉及饮用水安全"] if not long else [_LONG_TITLE],
         "url": "https://responder.example/cases/42" if not long else "", "county": "石台县", "urgent": level,
         "recipient_name": "王建国", "recipient_role": "liaison",
+        # Issue 17: the budget check counts the link (a 40-character public_url + /l/ + 11-character token).
+        **({"link_url": "https://zwgk-responder.shitai.gov.cn/l/AbCdEfGhIjK", "link_purpose": "release",
+            "link_label": "记录发布", "reply_code": "4821"} if kind in _LINK_KINDS else {}),
         **({"release_title": "关于仙寓镇供水情况的说明" if not long else _LONG_TITLE,
             "release_url": "https://www.shitai.gov.cn/xxgk/123.html", "score": 0.72} if kind == "release_proposed" else {}),
     }

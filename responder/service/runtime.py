@@ -252,7 +252,7 @@ class Service:
             if job.id.startswith("poll:"):
                 job.remove()
         for i, src in enumerate(self.settings.file.source):
-            if not src.enabled:
+            if not src.polled:
                 continue
             jitter = max(1, min(30, int(src.interval * 0.1)))
             first = utcnow() + dt.timedelta(seconds=0.5 + i * 0.2)
@@ -365,7 +365,8 @@ class Service:
         self.build_jobs()
         self.sched.start()
         self.metrics = start_metrics(self)
-        web = start_in_loop(self.settings, self.engine)  # the operator console, when [web] listen is set
+        web = start_in_loop(self.settings, self.engine,  # the operator console, when [web] listen is set
+                            on_intake=lambda: asyncio.ensure_future(self.work("intake")))  # pushed items wake the engine
         await self.work("start")  # what came due while we were down happens now
         self.notifier.ready(self.status_text())
         await self.stop_event.wait()

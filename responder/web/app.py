@@ -150,13 +150,14 @@ def secret_key(settings: Any) -> str:
 
 
 def create_app(settings: Any, engine: Any, *, clock: Callable[[], dt.datetime] = utcnow, key: str | None = None,
-               templates_dir: Path | None = None) -> Any:
-    from responder.web import actions, views
+               templates_dir: Path | None = None, on_intake: Callable[[], Any] | None = None) -> Any:
+    from responder.web import actions, intake, join_views, ledger_views, links, replies, request_views, views
 
     web = settings.file.web
     proxies = tuple(ipaddress.ip_network(p, strict=False) for p in web.trusted_proxies)
     console = Console(settings, engine, clock, templates_dir or default_templates_dir(), proxies)
-    routes = views.routes() + actions.routes()
+    routes = (views.routes() + actions.routes() + intake.routes() + links.routes() + replies.routes()
+              + ledger_views.routes() + request_views.routes() + join_views.routes())
     static_dir = console.templates_dir / "static"
     from starlette.routing import Mount
 
@@ -165,4 +166,5 @@ def create_app(settings: Any, engine: Any, *, clock: Callable[[], dt.datetime] =
                              max_age=web.session_hours * 3600, same_site="lax", https_only=web.cookie_secure)]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.console = console
+    app.state.on_intake = on_intake
     return SecurityHeaders(app)

@@ -70,7 +70,7 @@ def build(settings: Any, *, clock: Callable[[], dt.datetime] = utcnow, key: str 
     return create_app(settings, engine, clock=clock, key=key)
 
 
-def start_in_loop(settings: Any, engine: Any) -> EmbeddedServer | None:
+def start_in_loop(settings: Any, engine: Any, on_intake: Callable[[], Any] | None = None) -> EmbeddedServer | None:
     """For ``responder run``: serve on ``[web] listen`` inside the service's event loop, if set."""
     listen = settings.file.web.listen
     if not listen:
@@ -78,7 +78,7 @@ def start_in_loop(settings: Any, engine: Any) -> EmbeddedServer | None:
     from responder.web.app import create_app
 
     host, port = parse_listen(listen)
-    srv = EmbeddedServer(create_app(settings, engine), host, port)
+    srv = EmbeddedServer(create_app(settings, engine, on_intake=on_intake), host, port)
     srv.start()
     log.info("web.listening", listen=listen)
     return srv

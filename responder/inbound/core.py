@@ -1,0 +1,110 @@
+"""Matching and recording replies; creating a case's reply code (in the engine's transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from responder import audit
+from responder.notify import links as notify_links
+from responder.db import transaction
+from responder.models import Case, OutboxMessage
+from responder.models.links import ReplyCode, SmsReply
+
+CODE_DIGITS = 4
+CODE_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+PHONE_PREFIX = re.compile(r"^(?:\+?86|0086)(?=1\d{10}$)")
+
+
+@dataclass(frozen=True)
+class Reply:
+    provider: str
+    phone: str
+    text: str
+    sent_at: dt.datetime | None
+    key: str
+    """The provider's identity of this reply (sequence id, or a hash of phone+time+text): replays share it."""
+
+
+def normalise_phone(phone: str) -> str:
+    p = re.sub(r"[\s-]", "", str(phone or ""))
+    return PHONE_PREFIX.sub("", p)[:20]
+
+
+def ensure_code(session: Session, case_id: int, now: dt.datetime) -> str:
+    """The case's code, created once; unique among open cases' codes so a code names one case."""
+    row = session.execute(select(ReplyCode).where(ReplyCode.case_id == case_id)).scalar_one_or_none()
+    if row is not None:
+        return row.code
+    for _ in range(50):
+        code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+        taken = session.execute(select(ReplyCode.id).join(Case, Case.id == ReplyCode.case_id).where(
+            ReplyCode.code == code, Case.closed_at.is_(None))).first()
+        if taken is None:
+            break
+    session.add(ReplyCode(case_id=case_id, code=code, created_at=now))
+    session.flush()
+    return code
+
+
+def _recipient(session: Session, case_id: int, phone: str) -> str | None:
+    """The contact key of the person at ``phone`` who was sent an SMS of this case, if any."""
+    return session.execute(select(OutboxMessage.recipient).where(
+        OutboxMessage.case_id == case_id, OutboxMessage.channel == "sms", OutboxMessage.address == phone).limit(1)).scalar()
+
+
+def _one(session: Session, settings: Any, r: Reply, now: dt.datetime) -> str:
+    phone = normalise_phone(r.phone)
+    if session.execute(select(SmsReply.id).where(SmsReply.dedupe_key == r.key[:200])).first() is not None:
+        return "duplicate"
+    recent = session.execute(select(func.count()).select_from(SmsReply).where(
+        SmsReply.phone == phone, SmsReply.received_at > now - dt.timedelta(hours=1))).scalar()
+    row = SmsReply(provider=r.provider, dedupe_key=r.key[:200], phone=phone, text=r.text[:500], sent_at=r.sent_at,
+                   received_at=now, outcome="unmatched")
+    if recent >= settings.file.notify.replies.per_hour:
+        row.outcome = "throttled"
+    else:
+        m = CODE_RE.search(r.text or "")
+        if m is None:
+            row.outcome = "no_code"
+        else:
+            found = session.execute(select(ReplyCode.case_id).join(Case, Case.id == ReplyCode.case_id).where(
+                ReplyCode.code == m.group(1), Case.closed_at.is_(None))).scalar()
+            who = _recipient(session, found, phone) if found is not None else None
+            if found is None:
+                row.outcome = "unmatched"
+            elif who is None:
+                row.outcome, row.case_id = "wrong_number", found
+            else:
+                row.case_id, row.recipient = found, who
+                fresh = notify_links.record_recipient_ack(session, case_id=found, recipient=who, now=now, via="sms")
+                row.outcome = "acked" if fresh else "already"
+                if fresh:
+                    case = session.get(Case, found)
+                    actor = f"{who}（短信回复，{phone[:3]}****{phone[-4:]}）"
+                    if case.acked_at is None:
+                        case.acked_at, case.acked_by = now, actor
+                        session.add(case)
+                    audit.record(session, at=now, kind="case.acked", subject=f"case:{found}", actor=actor,
+                                 data={"via": "sms", "recipient": who, "provider": r.provider})
+    session.add(row)
+    session.flush()
+    if row.outcome not in ("acked", "already"):
+        audit.record(session, at=now, kind="sms_reply.unmatched", subject=f"phone:{phone[:3]}****{phone[-4:]}",
+                     data={"outcome": row.outcome, "provider": r.provider, "case_id": row.case_id})
+    return row.outcome
+
+
+def record_replies(engine: Any, settings: Any, replies: list[Reply], now: dt.datetime) -> list[str]:
+    """Store and act on each reply in its own transaction (one bad reply never loses the others)."""
+    out = []
+    for r in replies:
+        with transaction(engine) as s:
+            out.append(_one(s, settings, r, now))
+    return out
