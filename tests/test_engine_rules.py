@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from responder.engine.core import clock_start
+from responder.engine.rules import clock_start
 from responder.engine.ladder import plan_due, step_spec
 
 UTC = dt.timezone.utc

@@ -79,7 +79,7 @@ def build_world(tmp_path: Path, engine: Any | None = None, *, now: dt.datetime |
     fire = next(c for c in cases if "化工厂" in c.title)
     school = next(c for c in cases if "小学" in c.title)
     assert "<script>" in fire.title and "onerror" in fire.title and "{{ 7*7 }}" in fire.title, fire.title
-    from responder.engine.core import unit_for_department
+    from responder.engine.rules import unit_for_department
 
     fire_unit = unit_for_department(settings, fire.department).id
     school_unit = unit_for_department(settings, school.department).id

@@ -569,7 +569,7 @@ def _ensure_inquiry_clock(s: Session, settings: Any, pol: InquiryPolicy, item: I
     snap = _snapshot(name="inquiry_answer", obligation=INQUIRY_OBLIGATION, label=pol.label, basis=pol.basis,
                      urgent=pol.urgent, channels=_channels(settings), ladder=_ladder(settings, pol.ladder, DEFAULT_INQUIRY_LADDER),
                      satisfied_by=pol.satisfied_by, workdays=_wd_block(count, pol.answer_days, []))
-    from responder.engine.core import unit_for_department
+    from responder.engine.rules import unit_for_department
 
     unit = unit_for_department(settings, case.department)
     started, deadline = start_of_day_utc(received), count.deadline_utc()

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from responder.data import Contact
-from responder.engine.core import case_context, recipients_for, unit_for_department
+from responder.engine.rules import case_context, recipients_for, unit_for_department
 from responder.models import Case, Clock
 
 

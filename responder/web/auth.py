@@ -101,7 +101,7 @@ def case_scope(settings: Any, person: Person) -> Any:
 
 
 def case_unit(settings: Any, case: Case) -> str:
-    from responder.engine.core import unit_for_department
+    from responder.engine.rules import unit_for_department
 
     return unit_for_department(settings, case.department).id
 
