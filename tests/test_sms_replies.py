@@ -132,4 +132,4 @@ def test_enabled_replies_need_their_secret(tmp_path, monkeypatch):
     monkeypatch.delenv("RESPONDER_SMS_REPLY_TOKEN", raising=False)
     s = settings_for(tmp_path, web='[notify.replies]\nenabled = true\n')
     with pytest.raises(ConfigError, match="notify.replies.token_secret"):
-        load(s.path, deep=False)
+        load(s.path)

@@ -37,7 +37,7 @@ def settings_for(tmp_path, stub=None, *, web: str = f'public_url = "{PUBLIC}"\n'
     text = text.replace('endpoint = "' + stub.url + 'send"',
                         'endpoint = "' + stub.url + 'send"\nsuccess_path = "code"\nsuccess_value = "0"\nid_path = "id"', 1)
     s.path.write_text(text, encoding="utf-8")
-    return load(s.path, require_secrets=False, deep=False)
+    return load(s.path, require_secrets=False)
 
 
 def open_fire(engine, settings, now=NOW) -> int:
