@@ -1,7 +1,7 @@
 """Release matching and same-event joining, measured the way the daemon runs (issue 14).
 
     .venv/bin/python bench/matching.py [--stream tests/data/matching_stream.json] [--no-baseline]
-    RESPONDER_CORPUS=../shared/corpus/dev .venv/bin/python bench/matching.py
+    RESPONDER_CORPUS=/path/to/corpus/dev .venv/bin/python bench/matching.py
 
 Streams the labelled stream (written for this project: ~30 fictional events a day in
 石台县, several independent reports each, same-kind same-township same-day distractors,
