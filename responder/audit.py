@@ -26,6 +26,16 @@ GENESIS = "0" * 64
 HEAD_KEY = "audit_head"
 
 
+def set_meta(session: Session, key: str, value: str, now: dt.datetime) -> None:
+    """Write one key of the service's own state (``meta``) in the caller's transaction."""
+    m = session.get(Meta, key)
+    if m is None:
+        session.add(Meta(key=key, value=value, updated_at=now))
+    else:
+        m.value, m.updated_at = value, now
+        session.add(m)
+
+
 def canonical(seq: int, at: dt.datetime, actor: str, kind: str, subject: str, data: dict[str, Any], prev: str) -> bytes:
     body = {"seq": seq, "at": iso_utc(at), "actor": actor, "kind": kind, "subject": subject, "data": data, "prev": prev}
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode()

@@ -488,15 +488,6 @@ def _meta(s: Session, key: str) -> Meta | None:
     return s.get(Meta, key)
 
 
-def _set_meta(s: Session, key: str, value: str, now: dt.datetime) -> None:
-    m = s.get(Meta, key)
-    if m is None:
-        s.add(Meta(key=key, value=value, updated_at=now))
-    else:
-        m.value, m.updated_at = value, now
-        s.add(m)
-
-
 def sweep(engine: Engine, settings: Any, now: dt.datetime) -> SweepResult:
     """One pass: register requests from ``request`` feeds, start inquiry clocks, follow calendar changes.
 
@@ -553,7 +544,7 @@ def _intake(s: Session, settings: Any, now: dt.datetime, res: SweepResult) -> No
     last = rows[-1].id
     new_wm = (first_pending - 1) if first_pending is not None else last
     if new_wm > wm:
-        _set_meta(s, INQUIRY_WATERMARK, str(new_wm), now)
+        audit.set_meta(s, INQUIRY_WATERMARK, str(new_wm), now)
 
 
 def _ensure_inquiry_clock(s: Session, settings: Any, pol: InquiryPolicy, item: Item, now: dt.datetime) -> int | None:
@@ -598,7 +589,7 @@ def _calendar_changes(s: Session, settings: Any, now: dt.datetime, res: SweepRes
     if m is not None and m.value == fp:
         return
     first = m is None
-    _set_meta(s, CALENDAR_FP, fp, now)
+    audit.set_meta(s, CALENDAR_FP, fp, now)
     if first and not s.exec(select(Clock.id).where(Clock.obligation.in_(WORKDAY_OBLIGATIONS))).first():
         return
     cal = calendar_for(settings)
@@ -639,7 +630,7 @@ def _remind_unknown(s: Session, settings: Any, now: dt.datetime, res: SweepResul
     m = _meta(s, UNKNOWN_REMINDED)
     if m is not None and m.value == today:
         return
-    _set_meta(s, UNKNOWN_REMINDED, today, now)
+    audit.set_meta(s, UNKNOWN_REMINDED, today, now)
     years: set[int] = set()
     subjects: list[str] = []
     paused_reqs = s.exec(select(DisclosureRequest).where(DisclosureRequest.state.in_(("paused", "awaiting_correction")),

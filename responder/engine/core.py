@@ -171,7 +171,7 @@ def _advance_batch(engine: Engine, settings: Any, now: dt.datetime, owner: str, 
                     s.exec(update(Clock).where(Clock.id == clock.id).values(next_action_at=now + dt.timedelta(minutes=5)))
         out.write(s)
         chain.close()
-        _set_meta(s, "engine_last_run", iso_utc(now) or "", now)
+        audit.set_meta(s, "engine_last_run", iso_utc(now) or "", now)
         del cases
     return res
 
@@ -305,15 +305,6 @@ def _claim(s: Session, clock: Clock, old_step: int, gen: int, *, next_step: int,
 
     for k, v in (("next_step", next_step), ("next_action_at", next_action_at), ("state", state), ("met_at", met_at or clock.met_at)):
         set_committed_value(clock, k, v)
-
-
-def _set_meta(s: Session, key: str, value: str, now: dt.datetime) -> None:
-    m = s.get(Meta, key)
-    if m is None:
-        s.add(Meta(key=key, value=value, updated_at=now))
-    else:
-        m.value, m.updated_at = value, now
-        s.add(m)
 
 
 # ------------------------------------------------------------------ cases and clocks
@@ -800,7 +791,7 @@ def self_check(engine: Engine, now: dt.datetime) -> list[str]:
         late = s.exec(select(Clock).where(Clock.next_action_at.is_not(None), Clock.next_action_at < now - LAG_GRACE).limit(50)).all()
         for c in late:
             problems.append(f"时钟#{c.id}（案件#{c.case_id}，{c.obligation}）的动作应于 {iso_utc(c.next_action_at)} 执行，至今未执行")
-        _set_meta(s, "self_check", iso_utc(now) + "|" + ("ok" if not problems else "；".join(problems)[:2000]), now)
+        audit.set_meta(s, "self_check", iso_utc(now) + "|" + ("ok" if not problems else "；".join(problems)[:2000]), now)
     return problems
 
 
