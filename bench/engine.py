@@ -75,7 +75,7 @@ def measure(db_url: str, cfg_dir: str, repeats: int) -> dict:
     from responder import db, engine as eng
     from responder.classify import Decision
     from responder.db import transaction
-    from responder.engine.core import create_case, policies_for
+    from responder.engine import create_case, policies_for
     from responder.testing.engine import make_test_settings
 
     settings = make_test_settings(Path(cfg_dir))

@@ -165,16 +165,17 @@ def write_feeds(items: list[dict[str, Any]], folder: Path) -> list[dict[str, Any
 @contextmanager
 def previous_matcher() -> Iterator[None]:
     """The matcher before issue 14: no joining of independent reports; releases by the old scoring."""
-    from responder.engine import core, joining, matching
+    from responder.engine import intake, joining, matching
+    from responder.models import Case
 
     saved = joining.join_by_identity, joining.release_decision
 
     def old_release(s: Any, settings: Any, item: Any, classify: Any) -> Any:
         from sqlmodel import select
 
-        cases = s.exec(select(core.Case).where(core.Case.state == "open")).all()
+        cases = s.exec(select(Case).where(Case.state == "open")).all()
         return matching.decide(f"{item.title}\n{item.text}", item.published_at or item.first_seen_at,
-                               [matching.CaseText(c.id, core._case_text(s, c), c.first_report_at or c.opened_at,
+                               [matching.CaseText(c.id, intake.case_text(s, c), c.first_report_at or c.opened_at,
                                                   c.department) for c in cases])
 
     joining.join_by_identity = lambda *a, **k: None

@@ -17,7 +17,7 @@ from responder import engine as eng
 from responder.notify.channels import deliberately_off
 from responder.config import load
 from responder.config.notify import NotifyConfig, channel_on, channels_on
-from responder.engine.core import channels_for
+from responder.engine.inputs import channels_for
 from responder.models import OutboxMessage
 from responder.testing.engine import add_item, make_test_settings
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from responder import engine as eng
 from responder.classify import Decision
 from responder.db import make_engine, transaction
-from responder.engine.core import create_case, policies_for
+from responder.engine import create_case, policies_for
 from responder.models import ClockStep, OutboxMessage
 from responder.testing.engine import make_test_settings
 

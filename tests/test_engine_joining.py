@@ -15,7 +15,7 @@ from responder import db
 from responder import engine as eng
 from responder.audit import AuditEvent
 from responder.cli import main
-from responder.engine.joining import unjoin_item
+from responder.engine import unjoin_item
 from responder.models import Case, Clock, Item, Release
 from responder.testing.engine import add_item, make_test_settings
 

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from responder.engine import event_identity as ei
+from responder.engine import places as pl
 from responder.engine import matching
 
 BJ = dt.timezone(dt.timedelta(hours=8))
@@ -28,7 +29,7 @@ def ident(text: str, kind: str | None, at: dt.datetime = T0, **facts) -> ei.Iden
 
 def test_a_hospital_where_victims_were_taken_is_not_the_place_of_the_event():
     """石台县人民医院 in two accident reports is where victims went: it never counts as a shared place."""
-    a, b = ei.places(CAR_A), ei.places(CAR_B)
+    a, b = pl.places(CAR_A), pl.places(CAR_B)
     assert "河口村" in a.fine and "七都镇" in a.town
     assert not any("医院" in p for p in a.all() | b.all() | a.site | b.site)
     assert not (a.all() & b.all())
@@ -39,7 +40,7 @@ def test_a_hospital_where_victims_were_taken_is_not_the_place_of_the_event():
 def test_generic_school_words_and_many_pupils_are_not_a_place():
     """多名小学生 does not yield the 'place' 多名小学, and 县人民医院 / 中心小学 are generic words."""
     for text in (SCHOOL_A, SCHOOL_B, "仁里镇中心小学学生家长反映收费问题"):
-        found = ei.places(text)
+        found = pl.places(text)
         assert not any(p.startswith("多名") or p in ("中心小学", "人民医院", "县人民医院") for p in found.all() | found.site)
     a = ident(SCHOOL_A, "food_poisoning", poisoned=23)
     b = ident(SCHOOL_B, "food_poisoning", poisoned=11)
@@ -48,10 +49,10 @@ def test_generic_school_words_and_many_pupils_are_not_a_place():
 
 def test_gazetteer_names_count_and_the_county_itself_never_does():
     """A listed village says its township; 石台县 and 池州市 are in every local text and are no evidence."""
-    p = ei.places("池州市石台县仙寓镇大山村一茶厂起火")
+    p = pl.places("池州市石台县仙寓镇大山村一茶厂起火")
     assert "大山村" in p.fine and "仙寓镇" in p.town
     assert not ({"石台县", "池州市"} & p.all())
-    assert "仙寓镇" in ei.places("大山村村民反映道路破损").town
+    assert "仙寓镇" in pl.places("大山村村民反映道路破损").town
 
 
 def test_independent_reports_of_one_event_are_the_same_event_and_a_same_day_distractor_is_not():
@@ -127,13 +128,13 @@ def test_a_bad_gazetteer_is_refused_with_the_key(tmp_path, bad, message):
     """check-config's gazetteer check names what is wrong."""
     p = tmp_path / "gazetteer.toml"
     p.write_text(bad, encoding="utf-8")
-    with pytest.raises(ei.GazetteerError, match=message):
-        ei.load_gazetteer(p)
+    with pytest.raises(pl.GazetteerError, match=message):
+        pl.load_gazetteer(p)
 
 
 def test_the_shipped_gazetteer_lists_the_eight_townships():
     """config/gazetteer.toml has 石台县's 6 镇 and 2 乡 (the units of config/units.toml)."""
-    g = ei.shipped_gazetteer()
+    g = pl.shipped_gazetteer()
     assert g.towns == {"仁里镇", "七都镇", "丁香镇", "小河镇", "横渡镇", "仙寓镇", "大演乡", "矶滩乡"}
 
 
@@ -176,7 +177,7 @@ def test_the_time_of_day_is_evidence_only_for_quakes():
 
 def test_quake_agency_and_list_words_are_not_places():
     """国家地震局, 省地震局, 地震部门, 等省市, 主要街道 and 后坪等乡 name no place (they would join any two quakes)."""
-    p = ei.places("国家地震局、四川省地震局和中国地震台网通报，波及陕西等省市，成都主要街道未见倒塌，后坪等乡有震感，"
+    p = pl.places("国家地震局、四川省地震局和中国地震台网通报，波及陕西等省市，成都主要街道未见倒塌，后坪等乡有震感，"
                   "市民向地震部门咨询地震情况。")
     assert not ({"国家", "中国", "川省", "等省", "咨询", "主要街道", "后坪等乡", "主要街"} & (p.all() | p.site)), p
 

@@ -261,7 +261,7 @@ def unjoin(ctx: click.Context, item_id: int, reason: str, actor: str) -> None:
     steps due by now are taken by the next engine pass. `responder show CASE`
     lists a case's items with why each was joined.
     """
-    from responder.engine.joining import unjoin_item
+    from responder.engine import unjoin_item
 
     settings = load_settings(ctx)
     case = _run(unjoin_item, open_engine(settings), settings, item_id, reason=reason, now=utcnow(), actor=actor)

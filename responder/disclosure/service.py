@@ -78,7 +78,7 @@ class RequestError(ValueError):
 
 
 def _policies_raw(settings: Any) -> Any:
-    from responder.engine.core import policies_for
+    from responder.engine.inputs import policies_for
 
     return policies_for(settings)
 
@@ -120,7 +120,7 @@ def _ladder(settings: Any, name: str, default: dict[str, Any]) -> dict[str, Any]
 
 
 def _channels(settings: Any) -> list[str]:
-    from responder.engine.core import channels_for
+    from responder.engine.inputs import channels_for
 
     return channels_for(settings)
 

@@ -66,13 +66,19 @@ class ObligationHandler(Protocol):
 
 @functools.cache
 def handlers() -> dict[str, ObligationHandler]:
-    """The one static table: every obligation the engine drives, and who answers for it.
+    """The one table: every obligation the engine drives, and who answers for it.
 
-    Built on first use rather than at import because ``case_handlers`` still
-    imports ``engine.core``, which imports this module; once the engine is split
-    by concern and those helpers live in a pure ``rules`` module, this becomes a
-    module-level constant. The imports are plain and visible to the import-contract
-    test; nothing is found by name.
+    Listed here in plain imports (the import-contract test sees them; nothing is
+    found by name), but built on first use rather than at import, because of the
+    one arrow that still runs both ways: ``disclosure.handlers`` imports
+    ``engine.case_handlers`` and ``disclosure.service``, which imports
+    ``engine.ladder``, and importing any module of the engine runs this package's
+    face, which imports ``advance`` and so this module. A module-level table
+    would make ``import responder.disclosure.service`` (or ``.handlers``) as the
+    first import fail with a partially initialised module
+    (tests/test_architecture.py imports them first). It becomes a constant when
+    disclosure's shared pieces (the ladder, the case clock handler) no longer
+    sit behind the engine's face.
     """
     from responder.engine.case_handlers import HANDLERS as CASE_HANDLERS
     from responder.disclosure.handlers import HANDLERS as DISCLOSURE_HANDLERS

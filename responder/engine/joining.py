@@ -1,11 +1,11 @@
-"""Joining independent reports of one event to its open case, and undoing a join (issue 14).
+"""Joining independent reports of one event to its open case; matching a release to the case it answers (issue 14).
 
 The engine's ``open_cases`` asks :func:`join_by_identity` once a new item is neither
 an exact duplicate nor a repost: it joins the one open case that
 ``event_identity.decide_join`` names (same kind, same specific place or a wider
 place with an agreeing fact, within 72 hours, no rival). The join is recorded
 (``item.joined``, with its reasons, and ``item.extra["join"]``) because it takes a
-clock away: :func:`unjoin_item` gives the item its own case back, with clocks
+clock away: ``cases.unjoin_item`` gives the item its own case back, with clocks
 computed from when it arrived, so steps already due are taken by the next pass.
 """
 
@@ -14,23 +14,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from responder import audit
-from responder.db import transaction
 from responder.engine import event_identity as ei
+from responder.engine import matching
+from responder.engine.inputs import cached_classifier
+from responder.engine.places import Gazetteer, gazetteer_for
 from responder.models import Case, Item
 from responder.timeutil import iso_utc
 
 
 def kind_names(settings: Any) -> dict[str, str]:
     """Kind id → its Chinese name, from the routing data (for reasons a person reads)."""
-    from responder.engine.core import _classifier_cached
-
     p = settings.data_paths
     try:
-        c = _classifier_cached(str(p["thresholds"]), str(p["routing"]), str(p["domains"]))
+        c = cached_classifier(str(p["thresholds"]), str(p["routing"]), str(p["domains"]))
     except Exception:  # noqa: BLE001 - names are cosmetic; check-config reports a bad routing file
         return {}
     return {k.id: k.name for k in c.routing.kinds}
@@ -40,7 +38,7 @@ def item_text(item: Item) -> str:
     return f"{item.title or ''}\n{item.text or ''}"
 
 
-def case_identities(s: Session, gaz: ei.Gazetteer, *, answered_since: dt.datetime | None = None) -> dict[int, ei.Identity]:
+def case_identities(s: Session, gaz: Gazetteer, *, answered_since: dt.datetime | None = None) -> dict[int, ei.Identity]:
     """Open cases, as what identifies their event (all their items' places).
 
     With ``answered_since``, also the cases closed as answered (a 48-hour case closes
@@ -64,7 +62,7 @@ def case_identities(s: Session, gaz: ei.Gazetteer, *, answered_since: dt.datetim
     return out
 
 
-def join_by_identity(s: Session, item: Item, decision: Any, identities: dict[int, ei.Identity], gaz: ei.Gazetteer,
+def join_by_identity(s: Session, item: Item, decision: Any, identities: dict[int, ei.Identity], gaz: Gazetteer,
                      names: dict[str, str], now: dt.datetime) -> Case | None:
     """The open case this item independently reports, with the reasons set on the item; else None."""
     facts = getattr(decision, "facts", None) or {}
@@ -88,61 +86,13 @@ def join_by_identity(s: Session, item: Item, decision: Any, identities: dict[int
     return case
 
 
-def unjoin_item(engine: Engine, settings: Any, item_id: int, *, reason: str, now: dt.datetime,
-                actor: str = "operator") -> Case:
-    """Take an item out of the case it was joined to and give it its own case and clocks.
-
-    The clocks start when the item arrived (its published time, else when it was
-    first seen), as if it had never been joined: deadlines already past are
-    overdue at once and the steps due by ``now`` are taken by the next engine pass.
-    """
-    from responder.engine.core import EngineError, _item_start, create_case, default_classifier, policies_for
-
-    if not reason.strip():
-        raise EngineError("必须说明理由（--reason）")
-    policies = policies_for(settings)
-    classify = default_classifier(settings)
-    with transaction(engine) as s:
-        item = s.get(Item, item_id)
-        if item is None:
-            raise EngineError(f"条目 {item_id} 不存在")
-        if item.role == "release":
-            raise EngineError(f"条目 {item_id} 是发布，不是舆情报道：请用 reject-release 否决匹配")
-        if item.case_id is None:
-            raise EngineError(f"条目 {item_id} 未归入任何案件")
-        old = s.get(Case, item.case_id)
-        first = s.exec(select(Item.id).where(Item.case_id == item.case_id, Item.role != "release")
-                       .order_by(Item.id).limit(1)).first()
-        if first == item.id:
-            raise EngineError(f"条目 {item_id} 是案件#{item.case_id}的首条报道，不是归并进来的；如案件有误请用 close 或 reclassify")
-        decision = classify(item.title, item.text or "", declared_level=item.declared_level,
-                            declared_category=item.declared_category)
-        start, basis, note = _item_start(policies, item, now)
-        case = create_case(s, settings, policies, title=item.title or (item.text or "")[:60], decision=decision,
-                           start=start, basis=basis, now=now, source_role=item.role, note=note, actor=actor)
-        was = item.attach_reason
-        item.case_id = case.id
-        item.attach_reason = None
-        item.extra = {**(item.extra or {}), "unjoined": {"from_case": old.id if old else None, "at": iso_utc(now),
-                                                         "by": actor, "reason": reason, "was": was}}
-        s.add(item)
-        data = {"item_id": item.id, "from_case": old.id if old else None, "to_case": case.id, "reason": reason,
-                "was": was, "clocks_start": iso_utc(start)}
-        if old is not None:
-            audit.record(s, at=now, kind="item.unjoined", subject=f"case:{old.id}", actor=actor, data=data)
-        audit.record(s, at=now, kind="item.unjoined", subject=f"case:{case.id}", actor=actor, data=data)
-        return case
-
-
 def release_decision(s: Session, settings: Any, item: Item, classify: Any) -> ei.ReleaseDecision:
     """Which open case a release from the county's channel answers, by what identifies the event.
 
     Shared words only rank candidates; they never attach (two reports of one event
     share no more words than two different events do).
     """
-    from responder.engine import matching
-
-    gaz = ei.gazetteer_for(settings)
+    gaz = gazetteer_for(settings)
     text = item_text(item)
     try:
         facts = classify(item.title or "", item.text or "").facts or {}
@@ -169,7 +119,7 @@ def release_decision(s: Session, settings: Any, item: Item, classify: Any) -> ei
 
 
 def story_conflict(item: Item, decision: Any, case_id: int, identities: dict[int, ei.Identity],
-                   gaz: ei.Gazetteer) -> str | None:
+                   gaz: Gazetteer) -> str | None:
     """Why a near-duplicate by title or body cannot be the same event (another kind, place or magnitude); else None.
 
     Outlets reuse boilerplate ("有村民拍下视频……据了解"), so two short reports of

@@ -1,7 +1,7 @@
 """The engine's pure rules: when a clock starts, who a step reaches, what a message about a case says.
 
-No session, no clock, no I/O: functions of their arguments (a ``Case`` or
-``Clock`` row is read, never written). The engine's shell (``core``) and the
+No session, no clock, no I/O: functions of their arguments (a ``Case``,
+``Clock`` or ``Item`` row is read, never written). The engine's shell and the
 obligation handlers apply them; tests/test_engine_rules.py holds them to tables.
 """
 
@@ -11,7 +11,8 @@ import datetime as dt
 from typing import Any
 
 from responder.data import Contact, Unit
-from responder.models import Case, Clock
+from responder.engine.policy import Policies
+from responder.models import Case, Clock, Item
 from responder.timeutil import iso_utc
 
 OPEN_STATES = ("running", "overdue")
@@ -45,6 +46,12 @@ def clock_start(basis: str, *, event_at: dt.datetime | None, published_at: dt.da
             return first_seen_at, "first_seen", "发布时间晚于当前时间，按首次发现时间起算"
         return min(published_at, first_seen_at), "first_report", None
     return first_seen_at, "first_seen", None
+
+
+def item_start(policies: Policies, item: Item, now: dt.datetime) -> tuple[dt.datetime, str, str | None]:
+    """:func:`clock_start` for a reported item, by the policy file's ``[start]`` rule."""
+    return clock_start(policies.start.basis, event_at=None, published_at=item.published_at,
+                       first_seen_at=item.first_seen_at, now=now, future_tolerance_s=policies.start.future_tolerance_s)
 
 
 def unit_for_department(settings: Any, department: str | None) -> Unit:

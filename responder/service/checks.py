@@ -29,7 +29,7 @@ from responder.classify import Classifier
 from responder.config import ConfigError, Settings, load
 from responder.data import DataError
 from responder.disclosure.service import calendar_dir
-from responder.engine.event_identity import GazetteerError, load_gazetteer
+from responder.engine.places import GazetteerError, load_gazetteer
 from responder.engine.policy import load_policies
 from responder.notify import parse_quiet_hours
 from responder.plan.load import PlanError, plan_from_settings

@@ -2,7 +2,7 @@
 
 Only the office's operators may take an item out of a case (a liaison may not
 move a report away from their unit's clocks, a leader acts on nothing). The
-handler calls the same ``engine.joining.unjoin_item`` as the command: the new
+handler calls the same ``engine.unjoin_item`` as the command: the new
 case, its clocks from the item's arrival, and the ``item.unjoined`` events on
 both cases commit in one transaction, with the person's name as actor; then the
 browser is sent to the item's new case.
@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from responder.engine import EngineError
-from responder.engine.joining import unjoin_item
+from responder.engine import unjoin_item
 from responder.models import Case, Item
 from responder.web import csrf
 from responder.web.app import Console, log, login_required
