@@ -22,6 +22,12 @@ GROUND = ("responder.timeutil", "responder.masking", "responder.data", "responde
 """The ground floor: imports no other room of responder except ``models`` (``audit`` and ``db`` use the schema)."""
 
 
+ENGINE_SHELL = ("responder.engine.advance", "responder.engine.intake", "responder.engine.cases",
+                "responder.engine.releases", "responder.engine.clocks", "responder.engine.selfcheck",
+                "responder.engine.inputs", "responder.engine.handlers", "responder.engine.joining")
+"""The engine's shell: the modules that run SQL, write records and enqueue messages (docs/architecture.md)."""
+
+
 @dataclass(frozen=True)
 class Contract:
     name: str
@@ -59,9 +65,23 @@ CONTRACTS = (
              forbidden=("responder.engine", "responder.plan", "responder.report", "responder.ingest",
                         "responder.classify", "responder.disclosure", "responder.service", "responder.web")),
     Contract("the engine's rules are pure: no database, no records, no messages, no shell",
-             importers=("responder.engine.rules", "responder.engine.ladder", "responder.engine.case_handlers"),
-             forbidden=("responder.db", "responder.audit", "responder.notify", "responder.engine.core",
+             importers=("responder.engine.rules", "responder.engine.ladder", "responder.engine.case_handlers",
+                        "responder.engine.matching", "responder.engine.policy", "responder.engine.places",
+                        "responder.engine.event_identity"),
+             forbidden=("responder.db", "responder.audit", "responder.notify", *ENGINE_SHELL, "responder.classify",
                         "responder.service", "responder.cli", "responder.web")),
+    Contract("event identities are pure text rules: they read no rows",
+             importers=("responder.engine.places", "responder.engine.event_identity", "responder.engine.matching",
+                        "responder.engine.ladder", "responder.engine.policy"),
+             forbidden=("responder.models", "sqlmodel", "sqlalchemy")),
+    Contract("the engine's shell modules lean on its rules, never on the rooms that drive them",
+             importers=ENGINE_SHELL, forbidden=("responder.service", "responder.cli", "responder.web",
+                                                "responder.report", "responder.ingest")),
+    Contract("the self-check reads clocks and writes only its own record: no messages, no other engine module",
+             importers=("responder.engine.selfcheck",), forbidden=("responder.notify", "responder.engine")),
+    Contract("outside the engine, its changes and its pass are reached through its face (responder.engine)",
+             importers=("responder",), exempt=("responder.engine",),
+             forbidden=tuple(m for m in ENGINE_SHELL if m != "responder.engine.inputs")),
     Contract("the plan sits below the engine",
              importers=("responder.plan",), forbidden=("responder.engine",)),
     Contract("the classifier is pure: no database, no engine",
@@ -156,4 +176,23 @@ def test_no_module_is_found_by_name():
 def test_the_contracts_can_fail():
     """The checker sees a forbidden arrow when there is one (so a green run means something)."""
     assert violations(Contract("probe", importers=("responder.service",), forbidden=("responder.config",)))
-    assert violations(Contract("probe", importers=("responder.engine.core",), forbidden=("responder.notify",)))
+    assert violations(Contract("probe", importers=("responder.engine.advance",), forbidden=("responder.notify",)))
+
+
+@pytest.mark.parametrize("first", ["responder.disclosure.service", "responder.disclosure.handlers",
+                                   "responder.engine", "responder.engine.handlers"])
+def test_engine_and_disclosure_import_in_either_order(first):
+    """Whichever of the engine and the disclosure room is imported first, both load and the handler table is whole.
+
+    The two rooms import each other (docs/architecture.md); this is why
+    ``engine.handlers`` builds its table on first use.
+    """
+    import os
+    import subprocess
+    import sys
+
+    code = (f"import {first}\nfrom responder.engine.handlers import handler_for\n"
+            "assert all(handler_for(o) for o in ('release_5h', 'request_answer', 'inquiry_answer', 'plan_phase'))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=SRC.parent, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(SRC.parent)})
+    assert run.returncode == 0, run.stderr
