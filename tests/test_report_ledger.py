@@ -99,11 +99,6 @@ def build_august(engine, settings, ids) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path):
-    return make_test_settings(tmp_path)
-
-
-@pytest.fixture
 def month(engine, settings):
     ids = build_month(engine, settings)
     with Session(engine) as s:

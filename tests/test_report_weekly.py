@@ -120,11 +120,6 @@ def build_week(engine, settings) -> dict[str, int]:
 
 
 @pytest.fixture
-def settings(tmp_path):
-    return make_test_settings(tmp_path)
-
-
-@pytest.fixture
 def week(sqlite_engine, settings):
     ids = build_week(sqlite_engine, settings)
     with Session(sqlite_engine) as s:
