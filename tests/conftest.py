@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,32 @@ def engine(request: pytest.FixtureRequest):
 def now() -> dt.datetime:
     """A fixed instant for core functions that take ``now``: 2022-07-15 10:00 Beijing."""
     return dt.datetime(2022, 7, 15, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def utc_machine(monkeypatch):
+    """The machine's own zone is UTC (as on most servers): the scheduled jobs must find their Beijing slot anyway."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    """The shipped test configuration in this test's directory (a test file may define its own instead)."""
+    from responder.testing.engine import make_test_settings
+
+    return make_test_settings(tmp_path)
+
+
+@pytest.fixture
+def settings_engine(settings):
+    """The test settings and a migrated database at their ``database_url`` (the jobs' tests restart on it)."""
+    from responder import db
+
+    engine = db.make_engine(settings.database_url)
+    db.upgrade(engine)
+    yield settings, engine
+    engine.dispose()

@@ -56,6 +56,19 @@ CONTRACTS = (
              exempt=("responder.cli", "responder.service", "responder.web")),
     Contract("the working-day policy models are a leaf: the engine's policy loader imports them",
              importers=("responder.disclosure.policy",), forbidden=("responder",)),
+    Contract("the engine reads disclosure's policy models, vocabulary and handlers, never the service that drives it",
+             importers=("responder.engine",), forbidden=("responder.disclosure",),
+             allowed=("responder.disclosure.policy", "responder.disclosure.vocabulary",
+                      "responder.disclosure.handlers")),
+    Contract("what the engine reads of disclosure sits below the engine, as the plan's handlers do",
+             importers=("responder.disclosure.vocabulary", "responder.disclosure.handlers"),
+             forbidden=("responder.engine", "responder.disclosure", "responder.db", "responder.audit",
+                        "responder.notify", "responder.service", "responder.web", "responder.cli"),
+             allowed=("responder.disclosure.vocabulary",)),
+    Contract("disclosure drives the engine's clocks through its face and pure rules, not its shell modules",
+             importers=("responder.disclosure",),
+             forbidden=("responder.engine.core", "responder.engine.handlers", "responder.engine.advance",
+                        "responder.engine.intake", "responder.engine.cases", "responder.engine.releases")),
     Contract("the notify wing's decisions are pure: no database, no records, no sending",
              importers=("responder.notify.decide",),
              forbidden=("responder.db", "responder.models", "responder.audit", "responder.notify.dispatch",
@@ -94,7 +107,7 @@ CONTRACTS = (
     Contract("the report reads records; it does not drive the engine",
              importers=("responder.report",), forbidden=("responder.engine", "responder.service", "responder.web")),
     Contract("the response ledger is a read model: it writes, enqueues and sends nothing",
-             importers=("responder.report.ledger", "responder.report.ledger_render"),
+             importers=("responder.report.ledger", "responder.report.periods", "responder.report.ledger_render"),
              forbidden=("responder.db", "responder.notify", "responder.engine",
                         "responder.service", "responder.web", "responder.report.job", "responder.report.ledger_job")),
     Contract("channels know only their contract and the configuration",
@@ -161,6 +174,88 @@ def test_import_contract(contract):
     assert violations(contract) == []
 
 
+def room(module: str) -> str:
+    """A package under responder/ is one room; a loose module is its own."""
+    return ".".join(module.split(".")[:2])
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module → the modules it imports, function-level imports included.
+
+    Importing a submodule of another room first runs that room's ``__init__``,
+    so the arrow reaches the package face too: that is how a cycle through a
+    face (``engine/__init__`` imports ``engine.advance``) shows.
+    """
+    files = {module_name(p): p for p in source_files()}
+
+    def resolve(target: str) -> str | None:
+        while target and target not in files:
+            target = target.rpartition(".")[0]
+        return target or None
+
+    graph: dict[str, set[str]] = {}
+    for mod, path in files.items():
+        edges = graph.setdefault(mod, set())
+        for _, target in imports_of(path):
+            found = resolve(target)
+            if found is None or found == mod:
+                continue
+            edges.add(found)
+            parts = found.split(".")
+            for i in range(2, len(parts)):
+                package = ".".join(parts[:i])
+                if package in files and not matches(mod, (package,)):
+                    edges.add(package)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                comp = []
+                while True:
+                    top = stack.pop()
+                    on_stack.discard(top)
+                    comp.append(top)
+                    if top == node:
+                        break
+                if len(comp) > 1:
+                    found.append(sorted(comp))
+    return found
+
+
+def test_no_import_cycle_runs_between_rooms():
+    """No two rooms import each other, directly or round about (within one package a face may import its parts)."""
+    assert [c for c in cycles(import_graph()) if len({room(m) for m in c}) > 1] == []
+
+
 def test_no_module_is_found_by_name():
     """No importlib and no __import__ in responder/ outside the migrations: every dependency is a plain import."""
     found = []
@@ -177,6 +272,7 @@ def test_the_contracts_can_fail():
     """The checker sees a forbidden arrow when there is one (so a green run means something)."""
     assert violations(Contract("probe", importers=("responder.service",), forbidden=("responder.config",)))
     assert violations(Contract("probe", importers=("responder.engine.advance",), forbidden=("responder.notify",)))
+    assert cycles({"a.x": {"b.y"}, "b.y": {"b"}, "b": {"b.z"}, "b.z": {"a.x"}, "c": set()}) == [["a.x", "b", "b.y", "b.z"]]
 
 
 @pytest.mark.parametrize("first", ["responder.disclosure.service", "responder.disclosure.handlers",
@@ -184,8 +280,8 @@ def test_the_contracts_can_fail():
 def test_engine_and_disclosure_import_in_either_order(first):
     """Whichever of the engine and the disclosure room is imported first, both load and the handler table is whole.
 
-    The two rooms import each other (docs/architecture.md); this is why
-    ``engine.handlers`` builds its table on first use.
+    The handler table lists disclosure's handlers and disclosure uses the engine's ladder, so a
+    wrong import order would show here as a partially initialised module.
     """
     import os
     import subprocess

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -22,25 +21,6 @@ UTC = dt.timezone.utc
 MON_0830_BJ = dt.datetime(2022, 8, 1, 0, 30, tzinfo=UTC)  # Monday 2022-08-01 08:30 Beijing
 
 
-@pytest.fixture
-def utc_machine(monkeypatch):
-    """The machine's own zone is UTC (as on most servers)."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture
-def setup(tmp_path):
-    settings = make_test_settings(tmp_path)
-    engine = db.make_engine(settings.database_url)
-    db.upgrade(engine)
-    yield settings, engine
-    engine.dispose()
-
-
 def test_slot_parsing_and_next_slot_in_utc():
     """"mon 08:30" is Monday 00:30 UTC; the next slot after a slot is a week later; nonsense is refused."""
     assert parse_slot("mon 08:30") == (0, dt.time(8, 30))
@@ -50,9 +30,9 @@ def test_slot_parsing_and_next_slot_in_utc():
             parse_slot(bad)
 
 
-def test_next_weekly_at_is_monday_0830_beijing(setup, utc_machine):
+def test_next_weekly_at_is_monday_0830_beijing(settings_engine, utc_machine):
     """From a Sunday evening (UTC machine) the next slot is Monday 08:30 Beijing = 00:30 UTC, then a week on."""
-    settings, _ = setup
+    settings, _ = settings_engine
     assert next_weekly_at(settings, dt.datetime(2022, 7, 31, 20, 0, tzinfo=UTC)) == MON_0830_BJ
     assert next_weekly_at(settings, MON_0830_BJ - dt.timedelta(seconds=1)) == MON_0830_BJ
     assert next_weekly_at(settings, MON_0830_BJ) == MON_0830_BJ + dt.timedelta(days=7)
@@ -60,9 +40,9 @@ def test_next_weekly_at_is_monday_0830_beijing(setup, utc_machine):
     assert next_weekly_at(settings, dt.datetime(2022, 7, 31, 17, 0, tzinfo=UTC)) == MON_0830_BJ
 
 
-def test_weekly_job_fires_once_at_monday_0830_beijing_across_a_restart(setup, utc_machine):
+def test_weekly_job_fires_once_at_monday_0830_beijing_across_a_restart(settings_engine, utc_machine):
     """Nothing at 08:29 Beijing; W30 written at 08:30 (archive, row, e-mails, audit); a restarted daemon does not repeat it."""
-    settings, engine = setup
+    settings, engine = settings_engine
     build_week(engine, settings)
     assert run_weekly_if_due(engine, settings, MON_0830_BJ - dt.timedelta(minutes=1)) is None
     assert run_weekly_if_due(engine, settings, MON_0830_BJ) == "2022-W30"
@@ -109,9 +89,9 @@ def test_the_job_respects_a_configured_slot(tmp_path, utc_machine):
     engine.dispose()
 
 
-def test_cli_makes_any_past_week_identical_to_the_archived_copy(setup, freezer, tmp_path):
+def test_cli_makes_any_past_week_identical_to_the_archived_copy(settings_engine, freezer, tmp_path):
     """`report weekly --week 2022-W30` run months later writes the very bytes the Monday job archived."""
-    settings, engine = setup
+    settings, engine = settings_engine
     build_week(engine, settings)
     assert run_weekly_if_due(engine, settings, MON_0830_BJ) == "2022-W30"
     archived = (settings.archive_dir / "2022" / "2022-W30" / "weekly-2022-W30.html").read_bytes()
@@ -125,9 +105,9 @@ def test_cli_makes_any_past_week_identical_to_the_archived_copy(setup, freezer, 
     assert "按时率62.5%" in r.output
 
 
-def test_cli_default_week_is_the_last_complete_one_and_refuses_an_unfinished_week(setup, freezer, tmp_path):
+def test_cli_default_week_is_the_last_complete_one_and_refuses_an_unfinished_week(settings_engine, freezer, tmp_path):
     """Without --week the log is last week's (clock frozen on a Wednesday); the current week is refused."""
-    settings, _ = setup
+    settings, _ = settings_engine
     freezer.move_to("2022-08-03 02:00:00")  # Wednesday 10:00 Beijing of W31
     r = CliRunner().invoke(main, ["report", "weekly", "--format", "md", "--out", str(tmp_path / "o"), "--json",
                                   "-c", str(settings.path)])

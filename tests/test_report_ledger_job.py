@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import time
 
 import pytest
 from sqlmodel import Session, select
@@ -24,25 +23,6 @@ TEMPLATES = shipped_config_dir().parent / "templates"
 SLOT = dt.datetime(2022, 8, 1, 0, 30, tzinfo=UTC)  # 1 August 08:30 Beijing
 
 
-@pytest.fixture
-def utc_machine(monkeypatch):
-    """The machine's own zone is UTC (as on most servers)."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture
-def setup(tmp_path):
-    settings = make_test_settings(tmp_path)
-    engine = db.make_engine(settings.database_url)
-    db.upgrade(engine)
-    yield settings, engine
-    engine.dispose()
-
-
 def test_slot_parsing_and_next_slot():
     """"1 08:30" is the 1st at 08:30 Beijing; days past 28 and nonsense are refused."""
     assert parse_ledger_at("1 08:30") == (1, dt.time(8, 30)) and parse_ledger_at("28 23:59") == (28, dt.time(23, 59))
@@ -51,18 +31,18 @@ def test_slot_parsing_and_next_slot():
             parse_ledger_at(bad)
 
 
-def test_next_ledger_at_is_the_first_of_the_month_0830_beijing(setup, utc_machine):
+def test_next_ledger_at_is_the_first_of_the_month_0830_beijing(settings_engine, utc_machine):
     """From 31 July 23:00 UTC (already 1 August in Beijing) the next slot is 00:30 UTC; after it, 1 September."""
-    settings, _ = setup
+    settings, _ = settings_engine
     assert next_ledger_at(settings, dt.datetime(2022, 7, 31, 15, 0, tzinfo=UTC)) == SLOT
     assert next_ledger_at(settings, SLOT - dt.timedelta(seconds=1)) == SLOT
     assert next_ledger_at(settings, SLOT) == dt.datetime(2022, 9, 1, 0, 30, tzinfo=UTC)
 
 
-def test_month_end_job_runs_once_across_a_restart_and_mails_through_the_outbox(setup, utc_machine):
+def test_month_end_job_runs_once_across_a_restart_and_mails_through_the_outbox(settings_engine, utc_machine):
     """Nothing at 08:29; July written at 08:30 (archive, row, e-mails, audit); a restarted daemon does not repeat it;
     the archive list and file access are what the console uses."""
-    settings, engine = setup
+    settings, engine = settings_engine
     build_july(engine, settings)
     assert run_ledger_if_due(engine, settings, SLOT - dt.timedelta(minutes=1)) is None
     assert run_ledger_if_due(engine, settings, SLOT) == "2022-07"

@@ -15,7 +15,8 @@ from responder.db import transaction
 from responder.models import AuditEvent, DeliveryAttempt, OutboxMessage
 from responder.report import render_weekly, week_bounds, weekly_figures
 from responder.report.weekly import WeekError
-from responder.testing.engine import add_item, make_test_settings
+from responder.testing.engine import make_test_settings
+from report_support import BUS, FEES, FIRE, MARKET, WATER, open_case
 
 UTC = dt.timezone.utc
 H = dt.timedelta(hours=1)
@@ -23,26 +24,12 @@ MON = dt.datetime(2022, 7, 25, 0, 0, tzinfo=UTC)  # 08:00 Beijing, Monday of 202
 WEEK_START = dt.datetime(2022, 7, 24, 16, 0, tzinfo=UTC)  # Monday 00:00 Beijing
 WEEK_END = dt.datetime(2022, 7, 31, 16, 0, tzinfo=UTC)  # Sunday 24:00 Beijing
 
-FIRE = ("石台县某化工厂发生火灾致12人死亡", "7月25日上午，石台县某化工厂车间起火，截至目前已造成12人死亡。")
-BUS = ("石台县矶滩乡一客车侧翻致11人死亡", "一辆客车在矶滩乡侧翻，截至目前，事故已造成11人死亡。")
-FEES = ("网友反映仁里镇中心小学乱收费", "有家长反映仁里镇中心小学收取补课费，希望有关部门核查。")
-WATER = ("横渡镇某小区长期停水<script>alert(1)</script>", "居民反映小区停水三天，无人处理")
-MARKET = ("七都镇农贸市场卫生脏乱差", "网友反映七都镇农贸市场垃圾成堆")
 HOUSING = ("=网传市区某楼盘烂尾", "网友反映池州市区某楼盘停工")
 
 
 def at(day: int, hour: int) -> dt.datetime:
     """UTC time on a day of July/August 2022 (day 32 = 1 August)."""
     return dt.datetime(2022, 7, 1, tzinfo=UTC) + dt.timedelta(days=day - 1, hours=hour)
-
-
-def _open(engine, settings, title_text, when, *, source="test-opinion", role="opinion"):
-    add_item(engine, title=title_text[0], text=title_text[1], published_at=when, first_seen_at=when, source=source,
-             role=role)
-    res = eng.open_cases(engine, settings, when)
-    assert len(res.cases_opened) == 1, res
-    eng.advance(engine, settings, when)
-    return res.cases_opened[0]
 
 
 def _msg(engine, case_id, recipient, channel, kind="case_opened"):
@@ -70,32 +57,32 @@ def build_week(engine, settings) -> dict[str, int]:
 
     ids: dict[str, int] = {}
     # W29: a case opened and answered the week before (must not count).
-    ids["P"] = _open(engine, settings, ("仁里镇道路破损无人修", "网友反映仁里镇道路破损"), at(21, 2))
+    ids["P"] = open_case(engine, settings, ("仁里镇道路破损无人修", "网友反映仁里镇道路破损"), at(21, 2))
     eng.record_release(engine, settings, ids["P"], kind="回应", url="u", now=at(22, 2))
     # W30, Monday: C (48 h, 教体局) opened 09:00 Beijing, answered after 20 h.
-    ids["C"] = _open(engine, settings, FEES, at(25, 1))
+    ids["C"] = open_case(engine, settings, FEES, at(25, 1))
     # A (重大, 应急管理局): released after 4 h, press conference after 20 h, closed on Tuesday.
-    ids["A"] = _open(engine, settings, FIRE, at(25, 2))
+    ids["A"] = open_case(engine, settings, FIRE, at(25, 2))
     eng.record_release(engine, settings, ids["A"], kind="权威发布", url="https://www.shitai.gov.cn/a1", now=at(25, 6))
     eng.record_release(engine, settings, ids["C"], kind="回应", url="https://www.shitai.gov.cn/c1", now=at(25, 21))
     eng.record_release(engine, settings, ids["A"], kind="新闻发布会", url="https://www.shitai.gov.cn/a2", now=at(25, 22))
     # Tuesday: D (48 h, 住建局) is never answered within the week.
-    ids["D"] = _open(engine, settings, WATER, at(26, 2))
+    ids["D"] = open_case(engine, settings, WATER, at(26, 2))
     eng.close_case(engine, ids["A"], kind="resolved", reason="火灾已扑灭，善后处置完毕", now=at(26, 12))
     # Wednesday: B (重大, from the incident feed): a press conference after 6 h is one hour late for the 5-hour clock.
-    ids["B"] = _open(engine, settings, BUS, at(27, 1), source="sample-incident", role="incident")
+    ids["B"] = open_case(engine, settings, BUS, at(27, 1), source="sample-incident", role="incident")
     eng.record_release(engine, settings, ids["B"], kind="新闻发布会", url="https://www.shitai.gov.cn/b1", now=at(27, 7))
     eng.close_case(engine, ids["B"], kind="resolved", reason="伤员均已救治，事故调查移交", now=at(27, 10))
     # Thursday: E (市场监管局) opened, reclassified as 一般, answered 2 h late on Saturday.
-    ids["E"] = _open(engine, settings, MARKET, at(28, 1))
+    ids["E"] = open_case(engine, settings, MARKET, at(28, 1))
     eng.advance(engine, settings, at(28, 2))  # D overdue
     eng.reclassify(engine, settings, ids["E"], "IV", reason="经核实为一般突发事件", now=at(28, 3))
     # Friday: F (发改委) closed as not ours.
-    ids["F"] = _open(engine, settings, HOUSING, at(29, 1))
+    ids["F"] = open_case(engine, settings, HOUSING, at(29, 1))
     eng.close_case(engine, ids["F"], kind="not_ours", reason="属池州市级事权，已转交", now=at(29, 5))
     eng.record_release(engine, settings, ids["E"], kind="回应", url="https://www.shitai.gov.cn/e1", now=at(30, 3))
     # W31: Q opened, D reclassified and answered (must not change W30).
-    ids["Q"] = _open(engine, settings, ("小河镇路灯不亮", "网友反映小河镇路灯长期不亮"), at(32, 2))
+    ids["Q"] = open_case(engine, settings, ("小河镇路灯不亮", "网友反映小河镇路灯长期不亮"), at(32, 2))
     eng.reclassify(engine, settings, ids["D"], "III", reason="事后核实", now=at(32, 2) + 30 * dt.timedelta(minutes=1))
     eng.record_release(engine, settings, ids["D"], kind="回应", url="u", now=at(32, 3))
     # Deliveries: three delivered (one after a retry), one SMS failed for good; attempts outside W30 ignored.
@@ -117,11 +104,6 @@ def build_week(engine, settings) -> dict[str, int]:
                       now=at(26, 4))
     record_done(engine, settings, plan, "renli", "2", now=at(32, 4))
     return ids
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return make_test_settings(tmp_path)
 
 
 @pytest.fixture
@@ -260,7 +242,7 @@ def test_a_past_week_is_the_same_whenever_it_is_made(week, sqlite_engine, settin
     _, f = week
     before = {fmt: render_weekly(f, fmt) for fmt in ("html", "csv", "md", "xlsx")}
     eng.advance(sqlite_engine, settings, at(33, 5))
-    late = _open(sqlite_engine, settings, ("丁香镇垃圾清运不及时", "网友反映丁香镇垃圾清运不及时"), at(33, 6))
+    late = open_case(sqlite_engine, settings, ("丁香镇垃圾清运不及时", "网友反映丁香镇垃圾清运不及时"), at(33, 6))
     eng.close_case(sqlite_engine, late, kind="resolved", reason="已处理", now=at(33, 7))
     with Session(sqlite_engine) as s:
         again = weekly_figures(s, settings, WEEK_START, WEEK_END)

@@ -31,11 +31,6 @@ def bj(s: str) -> dt.datetime:
     return dt.datetime.fromisoformat(s).replace(tzinfo=BEIJING).astimezone(UTC)
 
 
-@pytest.fixture
-def settings(tmp_path):
-    return make_test_settings(tmp_path)
-
-
 def get(engine, rid) -> tuple[DisclosureRequest, Clock]:
     with Session(engine) as s:
         req = s.get(DisclosureRequest, rid)

@@ -1,10 +1,15 @@
-"""What the engine asks at each step of a working-day clock (the ``responder.engine.handlers`` contract).
+"""What the engine asks at each step of a request clock (the ``responder.engine.handlers`` contract).
 
 A request clock has no case: its messages use the case message kinds and
 templates (same ladders, same outbox), with a context that reads as a case
 ("依申请公开#3 …"), so no template or provider registration changes. An inquiry
 clock sits on its opinion case and is stopped, like the case's other clocks,
-by a recorded release of a kind its policy names (``回应`` by default).
+by a recorded release of a kind its policy names (``回应`` by default): the
+engine's own case handler (``responder.engine.case_handlers``) answers for it.
+
+The engine's table imports this module, so it imports nothing of the engine
+and nothing of the service that drives the clocks (tests/test_architecture.py):
+the arrow between the engine and disclosure runs one way per layer.
 """
 
 from __future__ import annotations
@@ -15,8 +20,7 @@ from typing import Any
 from sqlmodel import Session
 
 from responder.data import Contact
-from responder.disclosure.service import ANSWER_LABELS, INQUIRY_OBLIGATION, REQUEST_OBLIGATION, RECEIPT_RULE
-from responder.engine.case_handlers import CaseClockHandler
+from responder.disclosure.vocabulary import ANSWER_LABELS, RECEIPT_RULE, REQUEST_OBLIGATION
 from responder.models import Clock, DisclosureRequest
 from responder.timeutil import iso_utc
 
@@ -64,5 +68,5 @@ class RequestClockHandler:
         return None
 
 
-HANDLERS = {REQUEST_OBLIGATION: RequestClockHandler(), INQUIRY_OBLIGATION: CaseClockHandler()}
+HANDLERS = {REQUEST_OBLIGATION: RequestClockHandler()}
 """Listed in the engine's one static table (``responder.engine.handlers.handlers``)."""

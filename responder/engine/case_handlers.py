@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from responder.data import Contact
+from responder.disclosure.vocabulary import INQUIRY_OBLIGATION
 from responder.engine.rules import case_context, recipients_for, unit_for_department
 from responder.models import Case, Clock
 
@@ -42,5 +43,7 @@ class CaseClockHandler:
 
 
 _handler = CaseClockHandler()
-HANDLERS = {obligation: _handler for obligation in ("release_5h", "press_24h", "response_48h", "continued_release")}
-"""Obligation → handler, for the engine's table in ``responder.engine.handlers``."""
+HANDLERS = {obligation: _handler
+            for obligation in ("release_5h", "press_24h", "response_48h", "continued_release", INQUIRY_OBLIGATION)}
+"""Obligation → handler, for the engine's table in ``responder.engine.handlers``. The inquiry answer
+(``responder.disclosure``) is a clock on its opinion case, stopped like the case's other clocks."""

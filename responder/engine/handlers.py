@@ -39,13 +39,15 @@ Recipients are the ``roles`` of the clock's unit (``Clock.unit_id``) and the
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from typing import Any, Protocol
 
 from sqlmodel import Session
 
 from responder.data import Contact
+from responder.disclosure.handlers import HANDLERS as DISCLOSURE_HANDLERS
+from responder.engine.case_handlers import HANDLERS as CASE_HANDLERS
 from responder.models import Clock
+from responder.plan.handlers import HANDLERS as PLAN_HANDLERS
 
 
 class ObligationHandler(Protocol):
@@ -64,28 +66,15 @@ class ObligationHandler(Protocol):
         ...
 
 
-@functools.cache
-def handlers() -> dict[str, ObligationHandler]:
-    """The one table: every obligation the engine drives, and who answers for it.
+HANDLERS: dict[str, ObligationHandler] = {**CASE_HANDLERS, **PLAN_HANDLERS, **DISCLOSURE_HANDLERS}
+"""The one table: every obligation the engine drives, and who answers for it.
 
-    Listed here in plain imports (the import-contract test sees them; nothing is
-    found by name), but built on first use rather than at import, because of the
-    one arrow that still runs both ways: ``disclosure.handlers`` imports
-    ``engine.case_handlers`` and ``disclosure.service``, which imports
-    ``engine.ladder``, and importing any module of the engine runs this package's
-    face, which imports ``advance`` and so this module. A module-level table
-    would make ``import responder.disclosure.service`` (or ``.handlers``) as the
-    first import fail with a partially initialised module
-    (tests/test_architecture.py imports them first). It becomes a constant when
-    disclosure's shared pieces (the ladder, the case clock handler) no longer
-    sit behind the engine's face.
-    """
-    from responder.engine.case_handlers import HANDLERS as CASE_HANDLERS
-    from responder.disclosure.handlers import HANDLERS as DISCLOSURE_HANDLERS
-    from responder.plan.handlers import HANDLERS as PLAN_HANDLERS
-
-    return {**CASE_HANDLERS, **PLAN_HANDLERS, **DISCLOSURE_HANDLERS}
+Built at import from plain imports (the import-contract test sees them; nothing
+is found by name). None of the modules it lists imports the engine's shell:
+``disclosure.handlers`` reads only ``disclosure.vocabulary``, and the plan's
+handlers only the plan (tests/test_architecture.py imports either room first).
+"""
 
 
 def handler_for(obligation: str) -> ObligationHandler | None:
-    return handlers().get(obligation)
+    return HANDLERS.get(obligation)

@@ -138,15 +138,25 @@ def _enqueue_emails(s: Session, settings: Any, figures: dict[str, Any], path: st
     md = render_weekly(figures, "md")
     ctx = {"week": figures["week"], "period": figures["period"], "summary": figures["summary"], "path": path,
            "html": html_fragment(figures), "text": next(iter(md.values())).decode(), "county": figures["county"]}
+    return enqueue_report_mail(s, settings, settings.file.report.recipients, key=f"weekly:{figures['week']}",
+                               context=ctx, now=now)
+
+
+def enqueue_report_mail(s: Session, settings: Any, recipients: list[str], *, key: str, context: dict[str, Any],
+                        now: dt.datetime) -> list[str]:
+    """One ``weekly_report`` e-mail per ``unit:role`` recipient, in the caller's transaction; returns who got one.
+
+    The weekly log and the month-end ledger share it, so a recipient missing
+    from the units is logged and skipped the same way for both.
+    """
     sent_to = []
-    for key in settings.file.report.recipients:
-        unit_id, _, role = key.partition(":")
+    for rk in recipients:
+        unit_id, _, role = rk.partition(":")
         unit = settings.unit(unit_id)
         contact = unit.contact(role) if unit else None
         if contact is None:
-            log.warning("report.recipient_missing", recipient=key)
+            log.warning("report.recipient_missing", recipient=rk)
             continue
-        if enqueue(s, now=now, key=f"weekly:{figures['week']}", kind="weekly_report", contact=contact, context=ctx,
-                   channels=["email"]):
-            sent_to.append(key)
+        if enqueue(s, now=now, key=key, kind="weekly_report", contact=contact, context=context, channels=["email"]):
+            sent_to.append(rk)
     return sent_to

@@ -32,8 +32,7 @@ from responder import audit
 from responder.config.notify import channel_on
 from responder.db import transaction
 from responder.models import LedgerReport
-from responder.notify import enqueue
-from responder.report.job import write_archive
+from responder.report.job import enqueue_report_mail, write_archive
 from responder.report.ledger import Period, ledger_for, month_period
 from responder.report.ledger_render import LEDGER_FORMATS, ledger_tables, render_ledger, text_of, title_of
 from responder.timeutil import BEIJING, UTC, as_utc, iso_utc
@@ -150,17 +149,7 @@ def _enqueue_emails(s: Session, settings: Any, lg: dict[str, Any], path: str, no
     ctx = {"week": lg["period"]["label"], "period": f"{lg['period']['from']} 至 {lg['period']['to']}",
            "summary": lg["summary"]["text"], "path": path, "html": _mail_html(lg), "text": text,
            "county": lg["summary"]["county"], "report_name": "舆情回应台账", "title": title_of(lg)}
-    sent_to = []
-    for rk in ledger_recipients(settings):
-        unit_id, _, role = rk.partition(":")
-        unit = settings.unit(unit_id)
-        contact = unit.contact(role) if unit else None
-        if contact is None:
-            log.warning("report.recipient_missing", recipient=rk)
-            continue
-        if enqueue(s, now=now, key=f"ledger:{key}", kind="weekly_report", contact=contact, context=ctx, channels=["email"]):
-            sent_to.append(rk)
-    return sent_to
+    return enqueue_report_mail(s, settings, ledger_recipients(settings), key=f"ledger:{key}", context=ctx, now=now)
 
 
 # ---------------------------------------------------------------- for the console
