@@ -23,7 +23,7 @@ from pathlib import Path
 from responder.data import load_domains
 
 from .cues import (BURIED_RE, DEBUNK_RE, RESCUED_RE, RUMOUR_RE, _closure, _felt_elsewhere,
-                   _intake_cut, _open_missing, _open_trapped, _qty, _top_per_metric)
+                   _described_rows, _intake_cut, _open_missing, _open_trapped, _qty, _top_per_metric)
 from .extract import Facts, extract
 from .grade import BY_RANK, LEVEL_NAMES, RANK, Thresholds, fmt_value, grade, load_thresholds, reason_for
 from .numerals import normalise
@@ -124,6 +124,10 @@ class Classifier:
         if kind is None:
             casualties = (any(facts.get(m) for m in ("deaths", "missing", "serious_injuries", "casualties", "trapped"))
                           or bool(facts.unnumbered & {"deaths", "missing"}))  # 女孩不幸身亡: a death, no count
+            crowd = self._crowd_kind(facts)
+            if crowd is not None:
+                kind, kind_words = crowd, []
+        if kind is None:
             if not (markers or declared or casualties or self._escalates(full)):
                 return self._ordinary(ntitle, head, reasons, review)
             kind = min((k for k in self.routing.kinds if k.standard == "safety_493"), key=lambda k: k.id != "safety")
@@ -173,6 +177,14 @@ class Classifier:
         if kind is not None and kind in matching:
             return kind
         return max(matching, key=lambda k: k.priority)
+
+    def _crowd_kind(self, facts: Facts) -> Kind | None:
+        """A crowd of 200 or more (聚集, 上访 …) or a main road blocked for hours is a 社会安全事件 even when
+        no event word names it (2006 分级标准: 参与人数, 阻断国道、铁路干线8小时)."""
+        p, b = facts.get("participants"), facts.get("blocked_hours")
+        if (p is None or p.low < 200) and b is None:
+            return None
+        return next((k for k in self.routing.kinds if k.standard == "social_2006"), None)
 
     def _markers(self, text: str) -> list[tuple[str, str]]:
         found = []
@@ -267,6 +279,14 @@ class Classifier:
             if intake[3]:
                 possible_rank = max(possible_rank, RANK["II"])
                 doubts.append("取水中断的供水范围（乡镇还是县级城市）未说明，按县级城市计")
+        for row, phrase in _described_rows(std, facts, stated, possible, full):
+            if row.strict:
+                possible_rank = max(possible_rank, RANK[row.level])
+                reasons.append(f"保守判断：文中称“{phrase}”（{std.name}，{row.cite}，{LEVEL_NAMES[row.level]}）")
+                doubts.append(f"文中称“{phrase}”，是否达到“{row.cite}”的程度未知，按{LEVEL_NAMES[row.level]}计")
+            else:
+                reasons.append(f"文中称“{phrase}”（{std.name}，{row.cite}，{LEVEL_NAMES[row.level]}）")
+                fact_rank = max(fact_rank, RANK[row.level])
         rank = fact_rank
         for hit in _top_per_metric(stated_hits, fact_rank):
             reasons.append(reason_for(hit, metrics, shown))

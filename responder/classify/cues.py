@@ -192,3 +192,17 @@ def _top_per_metric(hits: list[Hit], rank: int) -> list[Hit]:
             out.append(h)
     return out
 
+
+
+def _described_rows(std, facts: Facts, stated: dict, possible: dict, text: str):
+    """The plan's criteria in words that the text affirms (跨省界污染, not 未造成跨省界影响), with the phrase.
+    A metric named without a count (接种疫苗后死亡) counts as one for a row's ``also``."""
+    out = []
+    for row in std.described:
+        phrase = _affirmed(row.pattern, text)
+        if phrase is None:
+            continue
+        values = {**{m: 1.0 for m in facts.unnumbered}, **(possible if row.strict else stated)}
+        if all(values.get(m, 0) >= b for m, b in row.also):
+            out.append((row, phrase))
+    return out

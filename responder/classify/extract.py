@@ -56,7 +56,8 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "trapped": ("被困",),
     "evacuated": ("疏散", "转移", "撤离", "安置", "避险"),
     "affected": ("受灾",),
-    "participants": ("聚集", "围堵", "堵路", "静坐", "上访", "游行"),
+    "participants": ("聚集", "围堵", "堵路", "静坐", "上访", "游行", "参与人数", "参与者", "参加人数", "参与械斗", "参加械斗",
+                     "参与斗殴", "参与聚集"),
     "hospitalized": ("送医", "入院", "住院", "就医", "就诊", "留观", "送往医院", "送院"),
 }
 _SINGLE = {"死": "deaths", "亡": "deaths", "伤": "injuries"}
@@ -187,16 +188,27 @@ def _segments(clause: str) -> list[tuple[str, int]]:
     return [(seg, off) for seg, off in out if seg]
 
 
-POPULATION_RE = re.compile(r"(?:住有|居住(?:着|有)?|共有|共住|容纳|常住|入住|在校|在读|就读|在岗|户籍|人口|座位)[^\d，]{0,4}$")
+POPULATION_RE = re.compile(r"(住有|居住(?:着|有)?|共有|共住|容纳|常住|入住|在校|在读|就读|在岗|户籍|人口|座位)[^\d，]{0,4}$")
+_GENERIC_TOTAL = ("共有", "共住")
+"""共有 opens a total of anything: 共有10人在事故中丧生 is a toll, 楼内共有300名居民 a population."""
 """A count after these words is how many people a place holds (楼内住有300余名居民), not how many were
 at risk: rules.md §4.1 counts the dead, missing, injured and trapped, never a building's population."""
+
+
+def _states_harm(after: str) -> bool:
+    """The words after a count say what happened to those people (在事故中丧生, 出现呕吐症状)."""
+    for m in KEYWORD_RE.finditer(after):
+        if m.group(0) not in _SINGLE and _WORD_METRIC[m.group(0)] not in ("evacuated", "participants"):
+            return not NEGATION_RE.search(after[max(0, m.start() - 6):m.start()])
+    return False
 
 
 def _clause(clause: str, facts: Facts, pos: int = -1, background: bool = False) -> None:
     tokens: list[tuple[int, int, str, object]] = []  # (start, end, kind, payload)
     for m in PERSON_RE.finditer(clause):
         raw = m.group("q") or m.group("q2")
-        if POPULATION_RE.search(clause[max(0, m.start() - 8):m.start()]):
+        pop = POPULATION_RE.search(clause[max(0, m.start() - 8):m.start()])
+        if pop and not (pop.group(1) in _GENERIC_TOTAL and _states_harm(clause[m.end():m.end() + _MAX_AFTER_GAP])):
             facts.set_aside.append(f"“{clause[max(0, m.start() - 6):m.end()]}”是场所容纳或居住的人数，不是伤亡或被困人数")
             continue
         q = _quantity(raw, m.group("post") if m.group("q") else None)

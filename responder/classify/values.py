@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .cues import POLLUTANT_RE, _open_missing, _open_trapped, _qty
 from .extract import Facts
+from .numerals import INF
 from .grade import RANK, Thresholds, fmt_value, grade, reason_for
 from .route import Kind
 
@@ -57,6 +58,8 @@ def values(thresholds: Thresholds, std, facts: Facts, text: str, closure=None, f
         if q is None:
             continue
         stated[metric], possible[metric] = q.low, q.high
+        if metric == "participants" and q.vague and q.high == INF:
+            possible[metric] = q.low  # 多名村民聚集: a crowd of unknown size is no evidence of 1000 (2006 分级标准)
         unit = thresholds.metrics.get(metric, ("", ""))[1]
         shown[metric] = _qty(q) + unit
     cas = facts.get("casualties")
