@@ -69,7 +69,7 @@ def _open_missing(facts: Facts, text: str, closure=None):
     if q is None:
         return None
     ms = [m for m in facts.mentions if m.metric == "missing"]
-    if all(BURIED_RE.search(m.evidence) for m in ms) and RESCUED_RE.search(text):
+    if all(BURIED_RE.search(m.evidence) for m in ms) and RESCUED_RE.search(text) and not STILL_TRAPPED_RE.search(text):
         return None
     if closure is not None and all(0 <= m.pos < closure[0] for m in ms) and not STILL_TRAPPED_RE.search(text):
         return None
