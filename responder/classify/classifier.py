@@ -23,7 +23,7 @@ from pathlib import Path
 from responder.data import load_domains
 
 from .cues import (BURIED_RE, DEBUNK_RE, RESCUED_RE, RUMOUR_RE, _closure, _felt_elsewhere,
-                   _described_rows, _intake_cut, _open_missing, _open_trapped, _qty, _top_per_metric)
+                   _described_rows, _intake_cut, _missing_of_population, _open_missing, _open_trapped, _qty, _top_per_metric)
 from .extract import Facts, extract
 from .grade import BY_RANK, LEVEL_NAMES, RANK, Thresholds, fmt_value, grade, load_thresholds, reason_for
 from .numerals import normalise
@@ -347,6 +347,15 @@ class Classifier:
             reasons.append("被埋人数不详，死亡人数可能达到重大，保守按5小时处理")
             doubts.append("被埋人数未知，按可能达到重大计")
             strict_rank = FIVE_HOUR_RANK
+        rest = _missing_of_population(facts, full, closure) if strict_rank < FIVE_HOUR_RANK else None
+        if rest is not None:
+            d = possible.get("deaths", 0) + rest[0]
+            hits = grade(std, {**possible, "deaths": d, "deaths_incl_missing": d}, strict=True)
+            if hits and RANK[hits[0].rule.level] > strict_rank:
+                strict_rank = RANK[hits[0].rule.level]
+                reasons.append(f"保守判断：在场{fmt_value(rest[1])}人中下落不明的人数未说明，按{fmt_value(rest[0])}人可能死亡计："
+                               + reason_for(hits[0], metrics))
+                doubts.append(f"下落不明人数未说明，按在场{fmt_value(rest[1])}人减去获救人数（{fmt_value(rest[0])}人）计")
         five = max(rank, strict_rank) >= FIVE_HOUR_RANK
         if five and rank < FIVE_HOUR_RANK:
             review.append(f"现有事实定为{LEVEL_NAMES[BY_RANK[rank]]}，但可能达到{LEVEL_NAMES[BY_RANK[max(strict_rank, FIVE_HOUR_RANK)]]}，"

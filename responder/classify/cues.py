@@ -20,7 +20,7 @@ from .route import Kind
 RUMOUR_RE = re.compile(r"网传|网曝|网帖称|传言|谣传|网上流传|网民称|网友称|有消息称|据传")
 BURIED_RE = re.compile(r"被(?:掩)?埋")
 DEBUNK_RE = re.compile(r"(?:系|属|为|是)(?:谣言|不实信息|不实|虚假信息|编造)|纯属谣言|辟谣|并未发生|网络谣言")
-RESCUED_RE = re.compile(r"救出|获救|脱险|脱困|解救|营救出|全部救|(?:疏散|成功|已|先后)[、和及]?营救|被救|救下|救援出|"
+RESCUED_RE = re.compile(r"救出|获救|救起|救上岸|脱险|脱困|解救|营救出|全部救|(?:疏散|成功|已|先后)[、和及]?营救|被救|救下|救援出|"
                         r"安全转移|转移(?:至|到)安全|安全撤离|撤离(?:至|到)安全|安全疏散|已疏散|已撤离|全部撤离|均已撤离|"
                         r"安全撤出|全部撤出|均已撤出|平安|安然无恙")
 """Evacuated, moved-to-safety and rescued people are not trapped (issue 20): rules §4.1 lists 被困 with
@@ -206,3 +206,24 @@ def _described_rows(std, facts: Facts, stated: dict, possible: dict, text: str):
         if all(values.get(m, 0) >= b for m, b in row.also):
             out.append((row, phrase))
     return out
+
+
+def _rescued_count(text: str) -> float:
+    """People counted in rescue clauses (已救起8人)."""
+    total = 0.0
+    for r in RESCUED_RE.finditer(text):
+        a = max(text.rfind(c, 0, r.start()) for c in "，,。；;！!？?\n") + 1
+        b = min([i for i in (text.find(c, r.end()) for c in "，,。；;！!？?\n") if i >= 0] or [len(text)])
+        total += sum(x for x in _person_count(text[a:b]) if x > 0)
+    return total
+
+
+def _missing_of_population(facts: Facts, text: str, closure=None):
+    """(people unaccounted for, total) when the text says only that the rest are missing (车上共有20名学生，
+    已救起8人，其余下落不明): the place's population less those rescued. None when it gives a count."""
+    if (not facts.population or not facts.unnumbered & {"missing", "trapped"} or closure is not None
+            or facts.get("missing") is not None or facts.get("trapped") is not None):
+        return None
+    total = max(q.high for q in facts.population if q.high != INF) if any(q.high != INF for q in facts.population) else 0
+    left = total - _rescued_count(text)
+    return (left, total) if left > 0 else None

@@ -54,7 +54,7 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
                "砍死", "杀死", "摔死", "致死", "被杀", "遗体", "尸体", "抢救无效"),
     "injuries": ("受伤", "负伤", "伤者", "伤员", "轻伤", "轻微伤", "擦伤", "伤病员"),
     "poisoned": ("中毒", "发病", "不适", "症状", "病例", "患者"),
-    "trapped": ("被困", "未能升井", "未升井", "困在井下", "未能撤出"),
+    "trapped": ("被困", "未能升井", "未升井", "困在井下", "未能撤出", "坠落", "落水", "被卷入", "坠入水中"),
     "evacuated": ("疏散", "转移", "撤离", "安置", "避险"),
     "affected": ("受灾",),
     "participants": ("聚集", "围堵", "堵路", "静坐", "上访", "游行", "参与人数", "参与者", "参加人数", "参与械斗", "参加械斗",
@@ -100,6 +100,9 @@ class Facts:
     """Figures in background sentences (今年以来全市…死亡7人, 去年…): not this event's, not graded."""
     set_aside: list[str] = field(default_factory=list)
     """Numbers read but deliberately not graded (a building's population, a felt-like comparison)."""
+    population: list[Quantity] = field(default_factory=list)
+    """How many people a place or vehicle held (车上共有20名学生): the most that can be missing when the
+    text says only 其余…下落不明."""
     body_start: int = 0
     """Offset after the headline (the first line): a headline's figure is a summary, not a base to add to."""
 
@@ -207,8 +210,8 @@ def _segments(clause: str) -> list[tuple[str, int]]:
     return [(seg, off) for seg, off in out if seg]
 
 
-POPULATION_RE = re.compile(r"(住有|居住(?:着|有)?|共有|共住|容纳|常住|入住|在校|在读|就读|在岗|户籍|人口|座位)[^\d，]{0,4}$")
-_GENERIC_TOTAL = ("共有", "共住")
+POPULATION_RE = re.compile(r"(住有|居住(?:着|有)?|共有|共住|容纳|常住|入住|在校|在读|就读|在岗|户籍|人口|座位|载有|搭载|核载|实载|满载|乘坐)[^\d，]{0,4}$")
+_GENERIC_TOTAL = ("共有", "共住", "载有", "搭载", "满载", "乘坐")
 """共有 opens a total of anything: 共有10人在事故中丧生 is a toll, 楼内共有300名居民 a population."""
 """A count after these words is how many people a place holds (楼内住有300余名居民), not how many were
 at risk: rules.md §4.1 counts the dead, missing, injured and trapped, never a building's population."""
@@ -233,6 +236,9 @@ def _clause(clause: str, facts: Facts, pos: int = -1, background: bool = False) 
         pop = POPULATION_RE.search(clause[max(0, m.start() - 8):m.start()])
         if pop and not (pop.group(1) in _GENERIC_TOTAL and _states_harm(clause[m.end():m.end() + _MAX_AFTER_GAP])):
             facts.set_aside.append(f"“{clause[max(0, m.start() - 6):m.end()]}”是场所容纳或居住的人数，不是伤亡或被困人数")
+            q = _quantity(raw, m.group("post") if m.group("q") else None)
+            if q is not None and not background:
+                facts.population.append(q)
             continue
         q = _quantity(raw, m.group("post") if m.group("q") else None)
         if q is not None and q.high > 0:
