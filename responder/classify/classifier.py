@@ -328,7 +328,8 @@ class Classifier:
                 doubts.append(f"被困{_qty(trapped)}人未见获救，按可能死亡计")
         if felt is not None and felt[0] == "silent" and possible_rank > rank:
             doubts.append(f"震中在外地或海域（“{felt[1]}”），本地灾情未说明，按该震级在人口较密集地区的初判计")
-        env_rank = evacuation_rank(self.thresholds, kind, std, possible, metrics, reasons, full, set_aside)
+        env_rank = evacuation_rank(self.thresholds, kind, std, possible, metrics, reasons, full, set_aside,
+                                   closure is not None)
         if env_rank > strict_rank:
             strict_rank = env_rank
             doubts.append("疏散转移人数达到《国家突发环境事件应急预案》的重大标准，污染范围未知")

@@ -58,6 +58,9 @@ INTAKE_SCALE = (("I", re.compile(r"设区的市|地级市")), ("II", re.compile(
 # a crowd leaving a smoky mall is not a 突发环境事件.
 POLLUTANT_RE = re.compile(r"泄漏|泄露|毒气|有毒|有害|污染|化学品|危化|化工|氯气|氨|硫化氢|苯|光气|氰|农药|油品|燃油|柴油|汽油|"
                           r"尾矿|废水|废气|排放|扩散|刺激性气味")
+RELEASE_RE = re.compile(r"泄漏|泄露|毒气|有毒|有害|污染|废水|废气|排放|扩散|刺激性气味|毒烟|外溢|溢出")
+"""A release named in words. A substance alone (化工园区 … 储罐起火 … 未造成人员伤亡) is a fire at a chemical
+site whose people were moved as a precaution, not a 突发环境事件, when the text also closes the toll."""
 
 
 

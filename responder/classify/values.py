@@ -6,7 +6,7 @@ quake felt far away). Pure functions over :class:`Facts`.
 
 from __future__ import annotations
 
-from .cues import POLLUTANT_RE, _open_missing, _open_trapped, _qty
+from .cues import POLLUTANT_RE, RELEASE_RE, _open_missing, _open_trapped, _qty
 from .extract import Facts
 from .numerals import INF
 from .grade import RANK, Thresholds, fmt_value, grade, reason_for
@@ -25,7 +25,7 @@ def cases_seen(facts: Facts, stated: dict, possible: dict, shown: dict, reasons:
     reasons.append(f"就诊/住院{_qty(q)}人按中毒（发病）人数计（食物中毒以发病人数分级）")
 
 def evacuation_rank(thresholds: Thresholds, kind: Kind, std, possible: dict, metrics: dict, reasons: list[str],
-                     text: str = "", set_aside: list[str] | None = None) -> int:
+                     text: str = "", set_aside: list[str] | None = None, closed: bool = False) -> int:
     """A mass evacuation graded by the environmental plan when the event's own standard has no
     evacuation criterion: a leak or explosion that moves ten thousand people may be a 重大
     突发环境事件 (国办函〔2014〕119号), whatever the accident table says. Only for accidents
@@ -34,7 +34,7 @@ def evacuation_rank(thresholds: Thresholds, kind: Kind, std, possible: dict, met
     if (env is None or std is env or kind.category != "事故灾难" or "evacuated" not in possible
             or any(r.metric == "evacuated" for r in std.rules)):
         return 0
-    if not POLLUTANT_RE.search(text):
+    if not POLLUTANT_RE.search(text) or (closed and not RELEASE_RE.search(text)):
         if set_aside is not None:
             set_aside.append(f"疏散转移{fmt_value(possible['evacuated'])}人是避险措施，文中未提到污染物泄漏或扩散，"
                              "不按突发环境事件的疏散标准分级，也不计为伤亡或被困")
@@ -44,6 +44,7 @@ def evacuation_rank(thresholds: Thresholds, kind: Kind, std, possible: dict, met
         return 0
     reasons.append("保守判断：" + reason_for(hits[0], metrics))
     return RANK[hits[0].rule.level]
+
 
 def values(thresholds: Thresholds, std, facts: Facts, text: str, closure=None, felt=None,
             set_aside: list[str] | None = None) -> tuple[dict, dict, dict]:
