@@ -20,7 +20,7 @@ from .route import Kind
 RUMOUR_RE = re.compile(r"网传|网曝|网帖称|传言|谣传|网上流传|网民称|网友称|有消息称|据传")
 BURIED_RE = re.compile(r"被(?:掩)?埋")
 DEBUNK_RE = re.compile(r"(?:系|属|为|是)(?:谣言|不实信息|不实|虚假信息|编造)|纯属谣言|辟谣|并未发生|网络谣言")
-RESCUED_RE = re.compile(r"救出|获救|救起|救上岸|脱险|脱困|解救|营救出|全部救|(?:疏散|成功|已|先后)[、和及]?营救|被救|救下|救援出|"
+RESCUED_RE = re.compile(r"救出|获救|救起|救上岸|全部转移|均已转移|已被转移|转移疏散|疏散转移|成功转移|脱险|脱困|解救|营救出|全部救|(?:疏散|成功|已|先后)[、和及]?营救|被救|救下|救援出|"
                         r"安全转移|转移(?:至|到)安全|安全撤离|撤离(?:至|到)安全|安全疏散|已疏散|已撤离|全部撤离|均已撤离|"
                         r"安全撤出|全部撤出|均已撤出|平安|安然无恙")
 """Evacuated, moved-to-safety and rescued people are not trapped (issue 20): rules §4.1 lists 被困 with

@@ -6,7 +6,7 @@ quake felt far away). Pure functions over :class:`Facts`.
 
 from __future__ import annotations
 
-from .cues import POLLUTANT_RE, RELEASE_RE, _open_missing, _open_trapped, _qty
+from .cues import POLLUTANT_RE, RELEASE_RE, _affirmed, _open_missing, _open_trapped, _qty
 from .extract import Facts
 from .numerals import INF
 from .grade import RANK, Thresholds, fmt_value, grade, reason_for
@@ -34,7 +34,10 @@ def evacuation_rank(thresholds: Thresholds, kind: Kind, std, possible: dict, met
     if (env is None or std is env or kind.category != "事故灾难" or "evacuated" not in possible
             or any(r.metric == "evacuated" for r in std.rules)):
         return 0
-    if not POLLUTANT_RE.search(text) or (closed and not RELEASE_RE.search(text)):
+    # A release stated (not 未发生泄漏) is graded; a hazardous substance alone only while the toll is open
+    # and no release is denied.
+    released = _affirmed(RELEASE_RE, text) is not None
+    if not released and (not POLLUTANT_RE.search(text) or closed or RELEASE_RE.search(text)):
         if set_aside is not None:
             set_aside.append(f"疏散转移{fmt_value(possible['evacuated'])}人是避险措施，文中未提到污染物泄漏或扩散，"
                              "不按突发环境事件的疏散标准分级，也不计为伤亡或被困")
