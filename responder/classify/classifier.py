@@ -22,7 +22,7 @@ from pathlib import Path
 
 from responder.data import load_domains
 
-from .cues import (BURIED_RE, DEBUNK_RE, RESCUED_RE, RUMOUR_RE, _closure, _felt_elsewhere,
+from .cues import (BLOCKERS_RE, BURIED_RE, DEBUNK_RE, RESCUED_RE, RUMOUR_RE, _closure, _felt_elsewhere,
                    _described_rows, _intake_cut, _missing_of_population, _open_missing, _open_trapped, _qty, _top_per_metric)
 from .extract import Facts, extract
 from .grade import BY_RANK, LEVEL_NAMES, RANK, Thresholds, fmt_value, grade, load_thresholds, reason_for
@@ -124,7 +124,7 @@ class Classifier:
         if kind is None:
             casualties = (any(facts.get(m) for m in ("deaths", "missing", "serious_injuries", "casualties", "trapped"))
                           or bool(facts.unnumbered & {"deaths", "missing"}))  # 女孩不幸身亡: a death, no count
-            crowd = self._crowd_kind(facts)
+            crowd = self._crowd_kind(facts, full)
             if crowd is not None:
                 kind, kind_words = crowd, []
         if kind is None:
@@ -178,11 +178,11 @@ class Classifier:
             return kind
         return max(matching, key=lambda k: k.priority)
 
-    def _crowd_kind(self, facts: Facts) -> Kind | None:
+    def _crowd_kind(self, facts: Facts, text: str) -> Kind | None:
         """A crowd of 200 or more (聚集, 上访 …) or a main road blocked for hours is a 社会安全事件 even when
         no event word names it (2006 分级标准: 参与人数, 阻断国道、铁路干线8小时)."""
         p, b = facts.get("participants"), facts.get("blocked_hours")
-        if (p is None or p.low < 200) and b is None:
+        if (p is None or p.low < 200) and (b is None or not BLOCKERS_RE.search(text)):
             return None
         return next((k for k in self.routing.kinds if k.standard == "social_2006"), None)
 

@@ -50,7 +50,8 @@ _NEG_BEFORE = re.compile(r"(?:无|未|没有|暂无|尚无|未发现|未见|不|
 # The environmental plan's qualitative rows (国办函〔2014〕119号 附件1; rules.md §2.3.8): pollution that
 # interrupts the water intake of a centralised drinking source is 特别重大 for a 设区的市, 重大 for a
 # 县级城市, 较大 for a 乡镇 (the last UNVERIFIED in rules.md).
-INTAKE_CUT_RE = re.compile(r"(?:取水|供水|水源地?|水厂|自来水)[^。；，]{0,8}?(?:中断|暂停|停止|受阻|停运)|(?:停止|暂停|中断)[^。；，]{0,4}取水")
+INTAKE_CUT_RE = re.compile(r"(?:取水|供水|水源地?|水厂|自来水)[^。；，]{0,8}?(?:中断|暂停|停止|受阻|停运|关闭)|"
+                           r"(?:停止|暂停|中断|关闭)[^。；，]{0,4}取水|启用(?:应急|备用)水源|大面积停水|(?:全城|全县|城区)[^。；，]{0,4}停水")
 INTAKE_SCALE = (("I", re.compile(r"设区的市|地级市")), ("II", re.compile(r"县城|县级|城关|县自来水|全县|城区|市区")),
                 ("III", re.compile(r"乡镇|镇区|镇自来水|集镇")))
 
@@ -230,3 +231,8 @@ def _missing_of_population(facts: Facts, text: str, closure=None):
     total = max(q.high for q in facts.population if q.high != INF) if any(q.high != INF for q in facts.population) else 0
     left = total - _rescued_count(text)
     return (left, total) if left > 0 else None
+
+
+BLOCKERS_RE = re.compile(r"(?:村民|群众|民众|工人|业主|居民|家属|学生|人群|人员|商户|司机)[^。；]{0,16}?(?:堵|拦|围|阻断|占据|静坐|卧轨|设置路障)"
+                         r"|堵路|拦路|设置路障|卧轨")
+"""People blocking the road: the 2006 standard's 阻断交通 row is about a crowd, not fog or snow."""
