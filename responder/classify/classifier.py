@@ -137,6 +137,10 @@ class Classifier:
         debunk = DEBUNK_RE.search(ntitle) or DEBUNK_RE.search(head)
         if debunk and not markers and not declared:
             major = (decision.level in ("I", "II") and "如不实" not in full) or self._escalates(full) or facts.vague_casualties
+            if not major and decision.clock == "5h":
+                beside = self._beside_rumour(ntitle, nbody)
+                if beside is not None:
+                    return beside
             return self._debunked(decision, debunk.group(0), ntitle, head, bool(major))
         rumour = RUMOUR_RE.search(ntitle) or RUMOUR_RE.search(head)
         if rumour and decision.clock == "5h" and not markers and not declared:
@@ -145,6 +149,21 @@ class Classifier:
             return replace(decision, needs_review=True, reasons=(*decision.reasons, f"需人工确认：{ask}"),
                            doubts=(*decision.doubts, f"数字可能来自传言（“{rumour.group(0)}”），未经核实（谣言规则）"))
         return decision
+
+    def _beside_rumour(self, title: str, body: str) -> Decision | None:
+        """The decision on the sentences that neither quote nor deny a rumour, when it is a 5-hour one: a
+        debunk of one claim (网传被困矿工已全部遇难系谣言) does not close the facts reported beside it
+        (15名矿工被困，救援仍在进行)."""
+        def keep(part: str) -> str:
+            return "。".join(x for x in re.split(r"[。；;！!？?\n]", part) if x and not (RUMOUR_RE.search(x) or DEBUNK_RE.search(x)))
+        t, b = keep(title), keep(body)
+        if not (t.strip() or b.strip()):
+            return None
+        rest = self.classify(t or b, b if t else "")
+        if rest.clock != "5h":
+            return None
+        note = "需人工确认：文中辟谣的是传言中的说法，辟谣之外报告的事实仍可能达到重大，先按5小时时限处理"
+        return replace(rest, needs_review=True, reasons=(*rest.reasons, note))
 
     def _debunked(self, rumoured: Decision, phrase: str, title: str, head: str, major: bool) -> Decision:
         """An item saying the story is false (辟谣): no emergency, but a rumour is still opinion to answer
