@@ -211,7 +211,7 @@ def _segments(clause: str) -> list[tuple[str, int]]:
     return [(seg, off) for seg, off in out if seg]
 
 
-POPULATION_RE = re.compile(r"(住有|居住(?:着|有)?|共有|共住|容纳|常住|入住|在校|在读|就读|在岗|户籍|人口|座位|载有|搭载|核载|实载|满载|乘坐)[^\d，]{0,4}$")
+POPULATION_RE = re.compile(r"(住有|居住(?:着|有)?|共有|共住|容纳|常住|入住|在校|在读|就读|在岗|户籍|人口|座位|载有|搭载|核载|实载|满载|乘坐)[^\d，]{0,8}$")
 _GENERIC_TOTAL = ("共有", "共住", "载有", "搭载", "满载", "乘坐")
 """共有 opens a total of anything: 共有10人在事故中丧生 is a toll, 楼内共有300名居民 a population."""
 """A count after these words is how many people a place holds (楼内住有300余名居民), not how many were
@@ -234,8 +234,10 @@ def _clause(clause: str, facts: Facts, pos: int = -1, background: bool = False) 
     tokens: list[tuple[int, int, str, object]] = []  # (start, end, kind, payload)
     for m in PERSON_RE.finditer(clause):
         raw = m.group("q") or m.group("q2")
-        pop = POPULATION_RE.search(clause[max(0, m.start() - 8):m.start()])
-        if pop and not (pop.group(1) in _GENERIC_TOTAL and _states_harm(clause[m.end():m.end() + _MAX_AFTER_GAP])):
+        window = clause[max(0, m.start() - 12):m.start()]
+        pop = POPULATION_RE.search(window)
+        if pop and not (pop.group(1) in _GENERIC_TOTAL and (_states_harm(clause[m.end():m.end() + _MAX_AFTER_GAP])
+                                                            or _states_harm(window[pop.end(1):]))):
             facts.set_aside.append(f"“{clause[max(0, m.start() - 6):m.end()]}”是场所容纳或居住的人数，不是伤亡或被困人数")
             q = _quantity(raw, m.group("post") if m.group("q") else None)
             if q is not None and not background:
