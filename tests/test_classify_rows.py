@@ -273,6 +273,8 @@ WORDINGS = [
     ("一艘客船在江面翻沉", "客船上共有乘客和船员37人，事发后已救起22人，其余人员下落不明。"),
     ("客车侧翻事故", "事故共有受伤人员52人，其中重伤51人。"),
     ("渡船倾覆", "渡船在河心倾覆，船上12名村民落水，目前已救起2人，10人仍在搜寻。"),
+    # epidemics: case counts are not poisonings (the occupational-poisoning 重大 rows of 50 poisoned or 5 deaths do not grade 手足口病 cases); a cluster of unknown cause inside one county is 较大; plague still starts the clock
+    ("某县发现鼠疫病例", "县卫健委通报，该县报告1例腺鼠疫确诊病例，已启动应急响应。"),
 ]
 
 # Everyday wordings that answer the question below 重大: no 5-hour clock.
@@ -308,6 +310,14 @@ BELOW_WORDINGS = [
     # a vessel's or vehicle's total (共有乘客和船员37人) is a population unless the words say what happened; 60 ill and 3 dead is 较大 (food plan: 重大 needs more than 100 ill with a death)
     ("某村发生群体性食物中毒 3人死亡", "某村村民参加葬礼宴席后，陆续有60余人出现呕吐、腹痛等症状，其中3人经抢救无效死亡。"),
     ("一辆中巴车侧翻", "车上共有乘客和司机28人，事故造成2人受伤，其余人员无大碍。"),
+    # epidemics: case counts are not poisonings (the occupational-poisoning 重大 rows of 50 poisoned or 5 deaths do not grade 手足口病 cases); a cluster of unknown cause inside one county is 较大; plague still starts the clock
+    ("县疾控中心发布本周传染病疫情", "本周全县共报告手足口病病例86例，较上周有所下降，无重症和死亡病例。"),
+    ("流感进入高发期", "近期全县流感样病例明显增多，各医院发热门诊就诊人数达到1200余人次。"),
+    ("某幼儿园发生诺如病毒感染聚集性疫情", "该园先后有23名幼儿出现呕吐、腹泻症状，经检测为诺如病毒感染，患儿均已康复。"),
+    ("某学校出现水痘聚集性病例", "该校近两周累计报告水痘病例15例，疾控部门已开展消杀。"),
+    ("某镇出现一例狂犬病病例", "患者被犬咬伤后未及时接种狂犬疫苗，目前正在医院救治。"),
+    ("某县发生不明原因疾病", "某村3天内有12人出现高热、呼吸困难症状，其中2人死亡，病因尚不明确。"),
+    ("某中学发生结核病聚集性疫情", "该校共发现肺结核患者9例，均已休学治疗。"),
 ]
 
 
