@@ -30,6 +30,13 @@ from .numerals import normalise
 from .route import DomainMatcher, Kind, Routing, Segmenter, detect_kind, is_outside, load_routing, routing_words
 from .values import cases_seen, evacuation_rank, values
 
+NOT_THIS_LEVEL_BEFORE = re.compile(r"防范|遏制|防止|杜绝|避免|预防|坚决|严防|涉及|对于|针对|分为|包括|标准")
+LEVEL_LIST_AFTER = re.compile(r"[、和及与或]")
+LIST_JOINERS = ("、", "和", "及", "与", "或")
+"""A level named in a policy sentence or a list of levels (特别重大、重大、较大和一般) is not this event's."""
+DRILL_RE = re.compile(r"演练|演习|推演|实战化训练|模拟(?:演练|处置)")
+HARM_IN_TITLE_RE = re.compile(r"事故|意外|伤亡|死亡|身亡|遇难|受伤|失踪|中毒")
+
 FIVE_HOUR_RANK = RANK["II"]
 OFFICE = "县政务公开办"
 CLOCK_5H = "涉及特别重大、重大突发事件：5小时内发布权威信息，24小时内举行新闻发布会（石政公办〔2022〕1号附件1第23项；国办发〔2016〕80号）"
@@ -118,6 +125,9 @@ class Classifier:
         kind, _score, kind_words = detect_kind(self.routing, ntitle, nbody, self._seg)
         if declared_category:
             kind = self._declared_kind(declared_category, kind, reasons)
+        if DRILL_RE.search(ntitle) and not HARM_IN_TITLE_RE.search(ntitle):
+            # An exercise (演练模拟6.5级地震造成30人死亡的情景) reports no event: ordinary opinion.
+            return self._ordinary(ntitle, head, ["标题表明是演练、演习或推演，文中情景不是实际发生的事件"], review)
         markers = self._markers(full)
         facts = extract(full)
 
@@ -208,9 +218,13 @@ class Classifier:
     def _markers(self, text: str) -> list[tuple[str, str]]:
         found = []
         for mk in self.thresholds.markers:
-            m = mk.pattern.search(text)
-            if m:
+            for m in mk.pattern.finditer(text):
+                # 防范遏制特别重大事故, 特别重大、重大突发事件的分级标准: the words, not this event's level.
+                before = text[max(0, m.start() - 10):m.start()]
+                if NOT_THIS_LEVEL_BEFORE.search(before) or before.endswith(LIST_JOINERS) or LEVEL_LIST_AFTER.match(text, m.end()):
+                    continue
                 found.append((mk.level, m.group(0)))
+                break
         return found
 
     def _escalates(self, text: str) -> str | None:
