@@ -275,6 +275,14 @@ WORDINGS = [
     ("渡船倾覆", "渡船在河心倾覆，船上12名村民落水，目前已救起2人，10人仍在搜寻。"),
     # epidemics: case counts are not poisonings (the occupational-poisoning 重大 rows of 50 poisoned or 5 deaths do not grade 手足口病 cases); a cluster of unknown cause inside one county is 较大; plague still starts the clock
     ("某县发现鼠疫病例", "县卫健委通报，该县报告1例腺鼠疫确诊病例，已启动应急响应。"),
+    # mine and tunnel wordings: 涉险, 受困, 未撤出, 未能撤离, 塌方; 升井 is out of danger; the count after 仍有 is what is left
+    ("某煤矿发生透水事故 22人涉险", "事故发生时井下涉险22人，目前已有10人安全升井，其余人员正在全力搜救。"),
+    ("隧道塌方 12名工人受困", "塌方导致12名施工人员受困洞内，救援队伍正在打通生命通道。"),
+    ("洪水围困村庄", "暴涨的洪水将某村团团围困，村内仍有百余名群众被困，冲锋舟正在转移。"),
+    ("某林场发生森林火灾 扑火人员遇难", "在扑救过程中，突发林火爆燃，造成11名扑火人员遇难。"),
+    ("某县发生特大暴雨 多人遇难", "截至目前，暴雨洪涝灾害已造成全县8人死亡、3人失踪。"),
+    ("化工企业爆炸 现场仍有人员未撤出", "爆炸发生时车间内有20余名工人，目前仍有11人未撤出，生死不明。"),
+    ("某矿井发生火灾 多名矿工被困", "井下火灾发生后，有15名矿工未能撤离，救援人员正在搜寻。"),
 ]
 
 # Everyday wordings that answer the question below 重大: no 5-hour clock.
@@ -318,6 +326,8 @@ BELOW_WORDINGS = [
     ("某镇出现一例狂犬病病例", "患者被犬咬伤后未及时接种狂犬疫苗，目前正在医院救治。"),
     ("某县发生不明原因疾病", "某村3天内有12人出现高热、呼吸困难症状，其中2人死亡，病因尚不明确。"),
     ("某中学发生结核病聚集性疫情", "该校共发现肺结核患者9例，均已休学治疗。"),
+    # mine and tunnel wordings: 涉险, 受困, 未撤出, 未能撤离, 塌方; 升井 is out of danger; the count after 仍有 is what is left
+    ("某煤矿发生冒顶 5人涉险全部获救", "事故涉险5人，经全力救援已全部获救，无生命危险。"),
 ]
 
 

@@ -20,11 +20,12 @@ from .route import Kind
 RUMOUR_RE = re.compile(r"网传|网曝|网帖称|传言|谣传|网上流传|网民称|网友称|有消息称|据传")
 BURIED_RE = re.compile(r"被(?:掩)?埋")
 DEBUNK_RE = re.compile(r"(?:系|属|为|是)(?:谣言|不实信息|不实|虚假信息|编造)|纯属谣言|辟谣|并未发生|网络谣言")
-RESCUED_RE = re.compile(r"救出|获救|救起|救上岸|全部转移|均已转移|已被转移|转移疏散|疏散转移|成功转移|脱险|脱困|解救|营救出|全部救|(?:疏散|成功|已|先后)[、和及]?营救|被救|救下|救援出|"
+RESCUED_RE = re.compile(r"救出|获救|救起|救上岸|(?<!未能)(?<!未)升井|全部转移|均已转移|已被转移|转移疏散|疏散转移|成功转移|脱险|脱困|解救|营救出|全部救|(?:疏散|成功|已|先后)[、和及]?营救|被救|救下|救援出|"
                         r"安全转移|转移(?:至|到)安全|安全撤离|撤离(?:至|到)安全|安全疏散|已疏散|已撤离|全部撤离|均已撤离|"
                         r"安全撤出|全部撤出|均已撤出|平安|安然无恙")
 """Evacuated, moved-to-safety and rescued people are not trapped (issue 20): rules §4.1 lists 被困 with
 the missing because each may die; a person already out of danger cannot raise the toll."""
+REMAINING_RE = re.compile(r"(?:仍有|尚有|还有|仍|尚|剩余|其余)$")
 ALL_RESCUED_RE = re.compile(r"全部|全员|均|所有|悉数|都|无一")
 STILL_TRAPPED_RE = re.compile(r"仍(?:被困|在井下|未|有)|尚(?:未|有)|正在(?:全力)?(?:救援|搜救|营救|施救)|救援(?:工作)?正在|生死不明|下落不明")
 
@@ -114,6 +115,10 @@ def _open_trapped(facts: Facts, text: str, closure=None):
     still = STILL_TRAPPED_RE.search(text)
     if closure is not None and not still and all(0 <= m.pos < closure[0] for m in ms):
         return None, f"被困{_qty(q)}人：文中随后称“{closure[1]}”，不按可能死亡计"
+    remaining = [m for m in ms if m.pos >= 0 and REMAINING_RE.search(text[max(0, m.pos - 4):m.pos])]
+    if remaining:
+        # 已升井36人，仍有11人被困: the count after 仍有 is what is left; the rescued are not taken off it.
+        return max((m.quantity for m in remaining), key=lambda x: (x.low, x.high)), None
     rescued = 0.0
     for r in RESCUED_RE.finditer(text):
         a = max(text.rfind(c, 0, r.start()) for c in "，,。；;！!？?\n") + 1
