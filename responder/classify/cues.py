@@ -40,6 +40,10 @@ TENTATIVE_RE = re.compile(r"暂|尚|目前|初步|截至|报告|据了解")
 # or offshore quake was felt here is graded by what happened where it was felt.
 QUAKE_ELSEWHERE_RE = re.compile(r"(?:邻省|外省|邻国|邻县|邻市|相邻|周边(?:省|市|县)|境外|(?:距|离)(?:我|本|该)?(?:市|县|区|镇|城区)[^，。；]{0,8}(?:公里|千米))"
                                 r"[^。；]{0,20}?(?:\d(?:\.\d)?级|地震)")
+EPICENTRE_DISTANCE_RE = re.compile(r"(?:震中|震源)[^。；，]{0,6}?(?:距|离|距离)(?:我|本)(?:市|县|区|镇|城区|省)[^，。；\d]{0,4}(\d+)(?:多)?(?:公里|千米)"
+                                   r"|受[^，。；]{0,16}?地震(?:的)?影响")
+"""震中距我县约150公里 (after the magnitude), 受某省6.5级地震影响: the epicentre is elsewhere. A distance under 50 km
+may still be inside the county (距县城30公里的某镇), so it does not count."""
 QUAKE_OFFSHORE_RE = re.compile(r"(?:海域|近海|远海|海上|海底)[^，。；]{0,12}?(?:\d(?:\.\d)?级|地震)")
 FELT_RE = re.compile(r"震感|有感|感觉到|感到|晃动|摇晃|波及")
 LOCAL_DAMAGE_RE = re.compile(r"倒塌|垮塌|坍塌|损毁|毁坏|受损|损坏|开裂|裂缝|掉落|伤亡|死亡|遇难|受伤|被困|失踪")
@@ -167,7 +171,7 @@ def _felt_elsewhere(kind: Kind, std, facts: Facts, text: str):
         return None
     m = QUAKE_OFFSHORE_RE.search(text)
     if m is None:
-        m = QUAKE_ELSEWHERE_RE.search(text)
+        m = QUAKE_ELSEWHERE_RE.search(text) or _far_epicentre(text)
         if m is None or not FELT_RE.search(text):
             return None
     phrase = m.group(0)
@@ -241,3 +245,10 @@ def _missing_of_population(facts: Facts, text: str, closure=None):
 BLOCKERS_RE = re.compile(r"(?:村民|群众|民众|工人|业主|居民|家属|学生|人群|人员|商户|司机)[^。；]{0,16}?(?:堵|拦|围|阻断|占据|静坐|卧轨|设置路障)"
                          r"|堵路|拦路|设置路障|卧轨")
 """People blocking the road: the 2006 standard's 阻断交通 row is about a crowd, not fog or snow."""
+
+
+def _far_epicentre(text: str):
+    for m in EPICENTRE_DISTANCE_RE.finditer(text):
+        if m.group(1) is None or int(m.group(1)) >= 50:
+            return m
+    return None
