@@ -48,6 +48,9 @@ NOT_FIVE = {
         ("网传高速大堵车 交警：车流量大 正常通行", "交警部门表示，因节假日车流量大，部分路段车辆行驶缓慢，未发生交通事故。"),
         ("网传我县某校学生集体中毒 县教体局：系谣言", "经核查，该校仅有2名学生因感冒就医，网传信息不实。"),
         ("网传某镇发生枪击案 警方辟谣", "警方表示，该视频系外地旧视频，本地未发生相关案件。"),
+        ("化工厂爆炸致3人死亡", "爆炸造成3人死亡、5人受伤，经监测，并未发生有毒气体泄漏。"),
+        ("货车侧翻 1人受伤", "经核实，网上关于“多人死亡”的说法不实，事故造成1人受伤。"),
+        ("网传某小区火灾烧死多人 消防：消息不实", "消防部门称，该小区一户居民厨房油锅起火，火势很快被扑灭，无人员伤亡，网传“烧死多人”的消息不属实。"),
     ],
     "background": [  # class d: background figures
         ("一货车侧翻致1人受伤", "货车在弯道侧翻，司机受轻伤。据统计，全县去年共发生道路交通事故126起，死亡38人。"),
@@ -105,6 +108,7 @@ STILL_FIVE = [
     ("消防演练中发生意外 3名消防员牺牲", "演练过程中发生坍塌，3名消防员牺牲，另有12人被埋。"),
     ("外省6.2级地震 我县部分房屋倒塌", "某省发生6.2级地震，我县震感强烈，部分老旧房屋倒塌，2人受伤。"),
     ("本县发生5.9级地震 邻县有震感", "本县某镇发生5.9级地震，震中附近房屋受损严重，邻县也有明显震感。"),
+    ("网传“矿难死亡人数被瞒报” 县政府：死亡12人 不存在瞒报", "县政府通报称，事故共造成12人死亡，网传瞒报的说法与事实不符。"),
 ]
 
 
@@ -128,3 +132,12 @@ def test_text_that_answers_the_question_gives_no_five_hour_clock(clf, cls, title
 def test_the_counterparts_still_start_it(clf, title, body):
     d = clf.classify(title, body)
     assert d.clock == "5h", (title, d.level, d.reasons)
+
+
+def test_a_denied_detail_or_claim_leaves_the_reported_event_graded(clf):
+    """并未发生有毒气体泄漏 denies a detail of an explosion that killed 3 (493号 较大), not the explosion; a claim
+    called 不实 beside a reported accident leaves the accident graded by its own facts (一般)."""
+    d = clf.classify("化工厂爆炸致3人死亡", "爆炸造成3人死亡、5人受伤，经监测，并未发生有毒气体泄漏。")
+    assert (d.level, d.clock) == ("III", "48h"), d.reasons
+    d = clf.classify("货车侧翻 1人受伤", "经核实，网上关于“多人死亡”的说法不实，事故造成1人受伤。")
+    assert (d.level, d.clock) == ("IV", "48h"), d.reasons

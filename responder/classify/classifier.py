@@ -22,7 +22,7 @@ from pathlib import Path
 
 from responder.data import load_domains
 
-from .cues import (BLOCKERS_RE, BURIED_RE, DEBUNK_RE, RESCUED_RE, RUMOUR_RE, _closure, _felt_elsewhere,
+from .cues import (BLOCKERS_RE, BURIED_RE, DEBUNK_RE, WEAK_DEBUNK_RE, debunk_phrase, RESCUED_RE, RUMOUR_RE, _closure, _felt_elsewhere,
                    _described_rows, _intake_cut, _missing_of_population, _open_missing, _open_trapped, _qty, _top_per_metric)
 from .extract import Facts, extract
 from .grade import BY_RANK, LEVEL_NAMES, RANK, Thresholds, fmt_value, grade, load_thresholds, reason_for
@@ -144,10 +144,10 @@ class Classifier:
             review.append("未能判断事件类型，暂按生产安全事故标准分级")
             kind_words = []
         decision = self._emergency(kind, kind_words, facts, markers, declared, full, ntitle, head, reasons, review)
-        debunk = DEBUNK_RE.search(ntitle) or DEBUNK_RE.search(head)
+        debunk = debunk_phrase(ntitle, head)
         if debunk and not markers and not declared:
             major = (decision.level in ("I", "II") and "如不实" not in full) or self._escalates(full) or facts.vague_casualties
-            if not major and decision.clock == "5h":
+            if not major:
                 beside = self._beside_rumour(ntitle, nbody)
                 if beside is not None:
                     return beside
@@ -165,13 +165,17 @@ class Classifier:
         debunk of one claim (网传被困矿工已全部遇难系谣言) does not close the facts reported beside it
         (15名矿工被困，救援仍在进行)."""
         def keep(part: str) -> str:
-            return "。".join(x for x in re.split(r"[。；;！!？?\n]", part) if x and not (RUMOUR_RE.search(x) or DEBUNK_RE.search(x)))
+            return "。".join(x for x in re.split(r"[。；;！!？?\n]", part)
+                            if x and not (RUMOUR_RE.search(x) or DEBUNK_RE.search(x) or WEAK_DEBUNK_RE.search(x)))
         t, b = keep(title), keep(body)
         if not (t.strip() or b.strip()):
             return None
         rest = self.classify(t or b, b if t else "")
-        if rest.clock != "5h":
+        if rest.level is None:
             return None
+        if rest.clock != "5h":
+            # 关于“多人死亡”的说法不实，事故造成1人受伤: the facts reported beside the denial are graded.
+            return replace(rest, reasons=("文中否认了传言中的说法，按辟谣之外报告的事实定级", *rest.reasons))
         note = "需人工确认：文中辟谣的是传言中的说法，辟谣之外报告的事实仍可能达到重大，先按5小时时限处理"
         return replace(rest, needs_review=True, reasons=(*rest.reasons, note))
 

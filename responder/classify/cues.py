@@ -19,7 +19,25 @@ from .route import Kind
 
 RUMOUR_RE = re.compile(r"网传|网曝|网帖称|传言|谣传|网上流传|网民称|网友称|有消息称|据传")
 BURIED_RE = re.compile(r"被(?:掩)?埋")
-DEBUNK_RE = re.compile(r"(?:系|属|为|是)(?:谣言|不实信息|不实|虚假信息|编造)|纯属谣言|辟谣|并未发生|网络谣言")
+DEBUNK_RE = re.compile(r"(?:系|属|为|是)(?:谣言|不实信息|不实|虚假信息|编造)|纯属谣言|辟谣|网络谣言")
+WEAK_DEBUNK_RE = re.compile(r"并未发生|不实|失实|不属实|与事实不符|并非事实")
+"""A denial that debunks the story only when a claim is quoted (网传…, 关于“多人死亡”的说法不实); 并未发生有毒气体泄漏
+in a report of an explosion denies one detail, not the event."""
+CLAIM_RE = re.compile(r"说法|传言|传闻|消息|网传|网上|网络|视频|帖子|爆料|流传")
+
+
+def debunk_phrase(title: str, head: str):
+    """The phrase by which an item says the story is false, or None (see WEAK_DEBUNK_RE)."""
+    for part in (title, head):
+        m = DEBUNK_RE.search(part)
+        if m:
+            return m
+    claimed = RUMOUR_RE.search(title) or RUMOUR_RE.search(head)
+    for part in (title, head):
+        for m in WEAK_DEBUNK_RE.finditer(part):
+            if claimed or CLAIM_RE.search(part[max(0, m.start() - 14):m.start()]):
+                return m
+    return None
 RESCUED_RE = re.compile(r"救出|获救|救起|救上岸|(?<!未能)(?<!未)升井|全部转移|均已转移|已被转移|转移疏散|疏散转移|成功转移|脱险|脱困|解救|营救出|全部救|(?:疏散|成功|已|先后)[、和及]?营救|被救|救下|救援出|"
                         r"安全转移|转移(?:至|到)安全|安全撤离|撤离(?:至|到)安全|安全疏散|已疏散|已撤离|全部撤离|均已撤离|"
                         r"安全撤出|全部撤出|均已撤出|平安|安然无恙")
