@@ -171,8 +171,8 @@ class Classifier:
         if not (t.strip() or b.strip()):
             return None
         rest = self.classify(t or b, b if t else "")
-        if rest.level is None:
-            return None
+        if rest.level is None or (rest.clock != "5h" and RANK[rest.level] < RANK["III"]):
+            return None  # a slight event beside the denial: the item is the debunk (opinion, 48 hours)
         if rest.clock != "5h":
             # 关于“多人死亡”的说法不实，事故造成1人受伤: the facts reported beside the denial are graded.
             return replace(rest, reasons=("文中否认了传言中的说法，按辟谣之外报告的事实定级", *rest.reasons))
