@@ -24,7 +24,7 @@ _BODY = (rf"(?:[数几上](?=[十百千万亿])[十百千万亿]+[余多来]?|{_
          rf"(?:(?:至|到|-|~)\d+(?:\.\d+)?[十百千万亿]*[余多]?)?)")
 PERSON_RE = re.compile(
     rf"(?P<q>(?:{_PRE})?(?:{_BODY}|多|若干|数|几))(?P<m>名|人|位|例|口|具)(?P<post>左右|上下|以上)?(?!次|民|类|们|员|士|选)"
-    rf"|(?P<q2>(?:{_PRE})?{_BODY})(?=[死伤亡])"
+    rf"|(?P<q2>(?:{_PRE})?{_BODY})(?=[死伤亡]|失联|失踪)"
 )
 MONEY_RE = re.compile(rf"(?P<q>(?:{_PRE})?(?:{_BODY}))(?:元|人民币)")
 LOSS_RE = re.compile(r"(?<![无没未])(?:直接)?(?:经济|财产)?损失")
@@ -46,17 +46,20 @@ CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
 # alternative that matches at a position). Vocabulary: rules.md §4.1.
 _KEYWORDS: dict[str, tuple[str, ...]] = {
     "casualties": ("伤亡", "死伤"),
-    "missing": ("失踪", "失联", "下落不明", "生死未卜", "被掩埋", "被埋", "去向不明"),
+    "missing": ("失踪", "失联", "下落不明", "生死未卜", "被掩埋", "被埋", "去向不明", "失去联系", "联系不上", "生死不明",
+                "被冲走", "被卷走", "被洪水冲走"),
     "serious_injuries": ("重伤", "危重", "病危", "伤势严重", "伤势较重", "伤情严重", "生命垂危", "重症", "伤重"),
     "deaths": ("死亡", "遇难", "罹难", "身亡", "丧生", "殒命", "丧命", "毙命", "遇害", "溺亡", "离世", "去世",
                "死者", "遇难者", "罹难者", "牺牲", "烧死", "熏死", "砸死", "压死", "撞死", "淹死", "炸死", "闷死",
-               "砍死", "杀死", "摔死", "致死", "被杀", "遗体", "尸体"),
+               "砍死", "杀死", "摔死", "致死", "被杀", "遗体", "尸体", "抢救无效"),
     "injuries": ("受伤", "负伤", "伤者", "伤员", "轻伤", "轻微伤", "擦伤", "伤病员"),
     "poisoned": ("中毒", "发病", "不适", "症状", "病例", "患者"),
-    "trapped": ("被困",),
+    "trapped": ("被困", "未能升井", "未升井", "困在井下", "未能撤出", "未撤出", "未能撤离", "涉险", "受困", "困于",
+                "坠落", "落水", "被卷入", "坠入水中"),
     "evacuated": ("疏散", "转移", "撤离", "安置", "避险"),
     "affected": ("受灾",),
-    "participants": ("聚集", "围堵", "堵路", "静坐", "上访", "游行"),
+    "participants": ("聚集", "围堵", "堵路", "静坐", "上访", "游行", "参与人数", "参与者", "参加人数", "参与械斗", "参加械斗",
+                     "参与斗殴", "参与聚集"),
     "hospitalized": ("送医", "入院", "住院", "就医", "就诊", "留观", "送往医院", "送院"),
 }
 _SINGLE = {"死": "deaths", "亡": "deaths", "伤": "injuries"}
@@ -82,6 +85,8 @@ class Mention:
     evidence: str
     pos: int = -1
     """Offset of the clause in the text: lets a later sentence close (无人员伤亡) or reopen the toll."""
+    extra: bool = False
+    """Counted in addition to an earlier figure (另有3人经抢救无效死亡): rules.md §4.2, 另有 adds."""
 
 
 @dataclass
@@ -96,15 +101,34 @@ class Facts:
     """Figures in background sentences (今年以来全市…死亡7人, 去年…): not this event's, not graded."""
     set_aside: list[str] = field(default_factory=list)
     """Numbers read but deliberately not graded (a building's population, a felt-like comparison)."""
+    population: list[Quantity] = field(default_factory=list)
+    """How many people a place or vehicle held (车上共有20名学生): the most that can be missing when the
+    text says only 其余…下落不明."""
+    body_start: int = 0
+    """Offset after the headline (the first line): a headline's figure is a summary, not a base to add to."""
 
     def get(self, metric: str) -> Quantity | None:
         """Largest figure for a metric; exact counts supersede wordings without digits."""
-        ms = [m.quantity for m in self.mentions if m.metric == metric]
-        if not ms:
+        found = [m for m in self.mentions if m.metric == metric]
+        if not found:
             return None
+        ms = [m.quantity for m in found]
         numeric = [q for q in ms if not q.vague] or ms
         best = max(numeric, key=lambda q: (q.low, q.high))
         high = max(q.high for q in numeric)
+        extras = [m for m in found if m.extra and not m.quantity.vague]
+        if extras:
+            # 7人当场死亡，另有3人…死亡: the figure before the first 另有, plus what is added (not the largest).
+            # Only when no later figure states the new total (死亡人数升至9人), and never from the headline,
+            # which already sums up.
+            first = min(m.pos for m in extras)
+            body = [m for m in found if not m.extra and not m.quantity.vague and m.pos >= self.body_start]
+            before = [m.quantity for m in body if m.pos < first]
+            if before and not any(m.pos > first for m in body):
+                base = max(before, key=lambda q: (q.low, q.high))
+                low = base.low + sum(m.quantity.low for m in extras)
+                if low > best.low:
+                    return Quantity(low, max(high, base.high + sum(m.quantity.high for m in extras)), open=base.open)
         return Quantity(best.low, high, open=best.open, vague=best.vague)
 
     def evidence(self, metric: str) -> str:
@@ -139,6 +163,7 @@ def _quantity(raw: str, post: str | None = None) -> Quantity | None:
 BACKGROUND_RE = re.compile(
     r"(?:今年以来|今年(?=[^，。；]{0,6}(?:全|共|累计|已发生|已有))|年初以来|去年|前年|上半年|下半年|全年|往年|历年|"
     r"近(?:[一二三四五六七八九十两\d]+|几|数)年|同比|曾发生|曾经发生|发生过|以往|此前[^，。；]{0,12}发生|"
+    r"曾(?:在|于|经)[^，。；]{0,12}?(?:发生|造成|导致)|每年|年均|平均每年|(?:入夏|入汛|入冬|暑期|暑假|汛期|寒假)以来|"
     r"(?:全市|全县|全省|全国|全区|辖区|本市|本县)[^，。；]{0,10}累计|累计[^，。；]{0,6}(?:全市|全县|全省|全国)|"
     r"(?:共|累计|先后)发生[^，。；]{0,16}?(?:\d+|[一二三四五六七八九十两]+)起)"
     r"(?![^，。；]{0,2}(?:最|首))")
@@ -151,7 +176,7 @@ _SEGMENT_SPLIT = re.compile(r"(?<=[^\d\s])\s+(?=[^\d\s])")
 
 def extract(text: str) -> Facts:
     """Facts from already-normalised text (see :func:`responder.classify.numerals.normalise`)."""
-    facts = Facts()
+    facts = Facts(body_start=text.find("\n") + 1)
     any_background = BACKGROUND_RE.search(text) is not None  # most reports have none: skip the scoping
     for sm in _SENTENCE_RE.finditer(text):
         background = False
@@ -187,17 +212,37 @@ def _segments(clause: str) -> list[tuple[str, int]]:
     return [(seg, off) for seg, off in out if seg]
 
 
-POPULATION_RE = re.compile(r"(?:住有|居住(?:着|有)?|共有|共住|容纳|常住|入住|在校|在读|就读|在岗|户籍|人口|座位)[^\d，]{0,4}$")
+POPULATION_RE = re.compile(r"(住有|居住(?:着|有)?|共有|共住|容纳|常住|入住|在校|在读|就读|在岗|户籍|人口|座位|载有|搭载|核载|实载|满载|乘坐)[^\d，]{0,8}$")
+_GENERIC_TOTAL = ("共有", "共住", "载有", "搭载", "满载", "乘坐")
+"""共有 opens a total of anything: 共有10人在事故中丧生 is a toll, 楼内共有300名居民 a population."""
 """A count after these words is how many people a place holds (楼内住有300余名居民), not how many were
 at risk: rules.md §4.1 counts the dead, missing, injured and trapped, never a building's population."""
+
+
+ADDED_RE = re.compile(r"(?:另有|另外有|此外有|还有|又有|另)$")
+"""A count added to one already given (另有2人失联: rules.md §4.2 — add, do not take the larger)."""
+
+
+def _states_harm(after: str) -> bool:
+    """The words after a count say what happened to those people (在事故中丧生, 出现呕吐症状)."""
+    for m in KEYWORD_RE.finditer(after):
+        if m.group(0) not in _SINGLE and _WORD_METRIC[m.group(0)] not in ("evacuated", "participants"):
+            return not NEGATION_RE.search(after[max(0, m.start() - 6):m.start()])
+    return False
 
 
 def _clause(clause: str, facts: Facts, pos: int = -1, background: bool = False) -> None:
     tokens: list[tuple[int, int, str, object]] = []  # (start, end, kind, payload)
     for m in PERSON_RE.finditer(clause):
         raw = m.group("q") or m.group("q2")
-        if POPULATION_RE.search(clause[max(0, m.start() - 8):m.start()]):
+        window = clause[max(0, m.start() - 12):m.start()]
+        pop = POPULATION_RE.search(window)
+        if pop and not (pop.group(1) in _GENERIC_TOTAL and (_states_harm(clause[m.end():m.end() + _MAX_AFTER_GAP])
+                                                            or _states_harm(window[pop.end(1):]))):
             facts.set_aside.append(f"“{clause[max(0, m.start() - 6):m.end()]}”是场所容纳或居住的人数，不是伤亡或被困人数")
+            q = _quantity(raw, m.group("post") if m.group("q") else None)
+            if q is not None and not background:
+                facts.population.append(q)
             continue
         q = _quantity(raw, m.group("post") if m.group("q") else None)
         if q is not None and q.high > 0:
@@ -244,10 +289,12 @@ def _clause(clause: str, facts: Facts, pos: int = -1, background: bool = False) 
             # "3人中毒窒息死亡", "3名失联工人的遗体": the people counted died. A missing or trapped
             # count that ends in a death is a death only; any other state is kept as well.
             claimed.add(died)
-            sink.append(Mention("deaths", q, clause[lo:tokens[died][1]], pos + lo if pos >= 0 else -1))
+            sink.append(Mention("deaths", q, clause[lo:tokens[died][1]], pos + lo if pos >= 0 else -1,
+                                bool(ADDED_RE.search(clause[max(0, s - 4):s]))))
             if metric in ("missing", "trapped"):
                 continue
-        sink.append(Mention(metric, q, clause[lo:hi], pos + lo if pos >= 0 else -1))
+        sink.append(Mention(metric, q, clause[lo:hi], pos + lo if pos >= 0 else -1,
+                            bool(ADDED_RE.search(clause[max(0, s - 4):s]))))
     if background:
         return
     for i, (s, e, kind, payload) in enumerate(tokens):

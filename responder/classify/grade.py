@@ -43,6 +43,18 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Described:
+    """A criterion the plan states in words, not numbers (县级城市饮用水水源地取水中断, 跨省界影响,
+    预防接种出现死亡): recognised by a regular expression over the text, optionally with counts
+    (``also``: 械斗 with 200 people). ``strict`` ones only start the 5-hour clock for review."""
+    level: str
+    pattern: re.Pattern
+    also: tuple[tuple[str, float], ...]
+    strict: bool
+    cite: str
+
+
+@dataclass(frozen=True)
 class Standard:
     id: str
     name: str
@@ -56,6 +68,8 @@ class Standard:
     """The text settles what the strict rules assume (人口密集地区): they count as stated."""
     strict_ignored_when: re.Pattern | None = None
     """The text rules out what the strict rules assume (人口稀少): they are not read at all."""
+    described: tuple[Described, ...] = ()
+    """The plan's criteria in words (see :class:`Described`)."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +125,7 @@ def load_thresholds(path: str | Path) -> Thresholds:
         if not isinstance(spec, dict):
             raise ThresholdError(f"{where}: must be a table")
         unknown = set(spec) - {"name", "boundary", "note", "rule", "deaths_include_missing", "count_as",
-                               "strict_stated_when", "strict_ignored_when"}
+                               "strict_stated_when", "strict_ignored_when", "described"}
         if unknown:
             raise ThresholdError(f"{where}: unknown key(s) {sorted(unknown)}")
         if not isinstance(spec.get("name"), str) or not spec["name"]:
@@ -131,7 +145,9 @@ def load_thresholds(path: str | Path) -> Thresholds:
                 for k in ("strict_stated_when", "strict_ignored_when")}
         standards[sid] = Standard(sid, spec["name"], str(spec.get("boundary", "")), str(spec.get("note", "")),
                                   bool(spec.get("deaths_include_missing", False)), parsed, tuple(count_as),
-                                  when["strict_stated_when"], when["strict_ignored_when"])
+                                  when["strict_stated_when"], when["strict_ignored_when"],
+                                  tuple(_described(path, f"standard.{sid}.described[{i}]", r, metrics)
+                                        for i, r in enumerate(spec.get("described", []))))
     markers = []
     for i, mk in enumerate(data.get("marker", [])):
         key = f"marker[{i}]"
@@ -173,6 +189,28 @@ def _rule(where: str, r: object, metrics: dict) -> Rule:
         raise ThresholdError(f"{where}: `cite` (the clause the number comes from) is required")
     return Rule(r["level"], metric, float(bound), "min" in r, tuple((m, float(v)) for m, v in also.items()),
                 reading == "strict", cite)
+
+
+def _described(path: Path, key: str, r: object, metrics: dict) -> Described:
+    where = f"{path}: {key}"
+    if not isinstance(r, dict):
+        raise ThresholdError(f"{where}: must be a table")
+    unknown = set(r) - {"level", "pattern", "also", "reading", "cite"}
+    if unknown:
+        raise ThresholdError(f"{where}: unknown key(s) {sorted(unknown)}")
+    if r.get("level") not in LEVELS:
+        raise ThresholdError(f"{where}: `level` must be one of {', '.join(LEVELS)}, not {r.get('level')!r}")
+    also = r.get("also", {})
+    if not isinstance(also, dict) or any(m not in metrics or isinstance(v, bool) or not isinstance(v, (int, float))
+                                         for m, v in also.items()):
+        raise ThresholdError(f"{where}: `also` must map known metrics to numbers")
+    reading = r.get("reading", "stated")
+    if reading not in ("stated", "strict"):
+        raise ThresholdError(f"{where}: `reading` must be 'stated' or 'strict', not {reading!r}")
+    if not isinstance(r.get("cite"), str) or not r["cite"]:
+        raise ThresholdError(f"{where}: `cite` (the clause the criterion comes from) is required")
+    return Described(r["level"], _regex(path, key, r.get("pattern")), tuple((m, float(v)) for m, v in also.items()),
+                     reading == "strict", r["cite"])
 
 
 def grade(standard: Standard, values: dict[str, float], *, strict: bool) -> list[Hit]:
