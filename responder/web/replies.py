@@ -46,8 +46,8 @@ async def inbound(request: Request) -> Response:
         if len(body) > MAX_BODY:
             return JSONResponse({"error": "请求体过大"}, status_code=413)
     try:
-        if provider == "gateway":
-            replies = formats.gateway(body, request.headers.get("content-type", ""))
+        if provider in formats.WITH_TYPE:
+            replies = formats.WITH_TYPE[provider](body, request.headers.get("content-type", ""))
         else:
             replies = formats.PARSERS[provider](body)
     except ValueError as exc:
