@@ -55,6 +55,12 @@ class SmsConfig(BaseModel):
     """Message kind → the provider's approved template code/id."""
     param_max_len: int = Field(default=35, ge=1)
     """Longest value a template parameter may carry at this provider."""
+    link_param: str = Field(default="link", max_length=40)
+    """Issue 17: the ``params.toml`` parameter (the registered template's variable) that carries the link's
+    token; the template text holds ``<public_url>/l/`` before it. A kind whose table lacks it sends no link
+    (``check-config`` warns when links are on). ``""``: no template carries a link."""
+    code_param: str = Field(default="code", max_length=40)
+    """Issue 17: the parameter that carries the case's reply code (``回复${code}签收``); as ``link_param``."""
     timeout: float = Field(default=10.0, gt=0)
     # generic HTTP gateway
     method: Literal["GET", "POST"] = "POST"
