@@ -37,7 +37,7 @@ from responder.notify.render import KINDS, Renderer
 from responder.report.job import parse_slot
 from responder.report.ledger_job import validate_ledger_config
 from responder.service import pipeline
-from responder.service.template_params import check_template_params, template_param_warnings
+from responder.service.sms_checks import check_reply_pull, check_template_params, template_param_warnings
 from responder.workdays import load_local_dir
 
 Check = Callable[[Settings], list[str]]
@@ -267,6 +267,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("notify", check_notify),
     ("gateway templates", check_gateway_templates),
     ("template links and codes", check_template_params),
+    ("reply queue", check_reply_pull),
     ("plan", check_plan),
     ("paths", check_paths),
 )

@@ -1,4 +1,5 @@
-"""Links and reply codes in provider-registered SMS templates (issue 17), as ``check-config`` judges them.
+"""Issue 17's SMS checks for ``check-config``: links and reply codes in provider-registered templates, and
+Alibaba's reply queue (pull mode).
 
 Alibaba and Tencent send only approved templates filled with parameters, so a link or a reply code
 reaches the phone only if the registered template has a variable for it and ``templates/sms/params.toml``
@@ -90,3 +91,22 @@ def template_param_warnings(settings: Any) -> list[str]:
             out.append(f"{tdir}/sms/params.toml: {label} are off but the templates of {', '.join(declared)} declare "
                        f"parameter {name}: it is sent empty (register templates without it, or remove it)")
     return out
+
+
+def check_reply_pull(settings: Any) -> list[str]:
+    """Pull mode takes the queue's token with the Alibaba account of ``[notify.sms]``: it needs replies on and
+    that account (provider ``aliyun`` and its two key secrets, which ``config.load`` then demands)."""
+    n = settings.file.notify
+    r = n.replies
+    if not r.aliyun_queue:
+        return []
+    where = f"{settings.path}: notify.replies.aliyun_queue"
+    problems = []
+    if not r.enabled:
+        problems.append(f"{where}: set, but [notify.replies] enabled is false (no reply would be acted on)")
+    if n.sms.provider != "aliyun" or not n.sms.access_key_id_secret or not n.sms.access_key_secret_secret:
+        problems.append(f"{where}: the queue's token is taken with the Alibaba account of [notify.sms]: it needs "
+                        "provider = \"aliyun\" with access_key_id_secret and access_key_secret_secret")
+    if not r.aliyun_queue.endswith("-SmsUp"):
+        problems.append(f"{where}: {r.aliyun_queue!r} is not an SmsUp queue (the console names it Alicom-Queue-<uid>-SmsUp)")
+    return problems
