@@ -10,7 +10,7 @@ has the fields and examples):
   SecurityToken, CreateTime, ExpireTime (Beijing ``yyyy-MM-dd HH:mm:ss``)}; the queue lives at Alibaba's
   fixed endpoint ``https://1943695596114318.mns.cn-hangzhou.aliyuncs.com``; the message body is Base64 of
   the SmsUp JSON {phone_number, content, sign_name, send_time, dest_code, sequence_id}
-  (help.aliyun.com/document_detail/101646, /101508; the Alibaba SDK samples);
+  (help.aliyun.com/document_detail/101646; the Alibaba SDK samples);
 * MNS ReceiveMessage / DeleteMessage and the ``Authorization: MNS <AccessKeyId>:<Signature>`` signature
   (help.aliyun.com/document_detail/35136, /35138, /27487): Signature = Base64(HMAC-SHA1(secret,
   VERB\\nContent-MD5\\nContent-Type\\nDate\\n + CanonicalizedMNSHeaders + CanonicalizedResource)).
