@@ -129,3 +129,13 @@ def test_declared_but_off_warns_and_a_wrong_expression_is_refused(tmp_path, monk
                                  encoding="utf-8")
         problems = run_checks(load(settings.path))
     assert any("[overdue] link: must carry the link" in x for x in problems), problems
+
+
+def test_ladder_kinds_on_the_generic_template_warn(tmp_path, monkeypatch):
+    """Kinds without their own template go through _generic, whose clipped ${text} loses the link: a warning."""
+    with AliyunFake() as f:
+        settings = provider_settings(tmp_path, monkeypatch, f, "aliyun")
+        text = settings.path.read_text(encoding="utf-8").replace(f'overdue = "{CODES["overdue"]}", ', "", 1)
+        settings.path.write_text(text, encoding="utf-8")
+        w = run_warnings(load(settings.path))
+    assert len(w) == 1 and "overdue go through _generic" in w[0]

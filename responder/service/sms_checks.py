@@ -90,6 +90,11 @@ def template_param_warnings(settings: Any) -> list[str]:
         if not on[what] and declared:
             out.append(f"{tdir}/sms/params.toml: {label} are off but the templates of {', '.join(declared)} declare "
                        f"parameter {name}: it is sent empty (register templates without it, or remove it)")
+    generic = [k for k in sorted(LINK_KINDS) if k not in sms.templates and "_generic" in sms.templates]
+    if generic and (on["link"] or on["code"]):
+        out.append(f"{settings.path}: notify.sms.templates: {', '.join(generic)} go through _generic, whose ${{text}} is "
+                   f"clipped to param_max_len ({sms.param_max_len}): the link and code at the end of the text are cut; "
+                   "give these kinds their own templates with link and code parameters")
     return out
 
 
