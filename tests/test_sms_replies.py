@@ -133,3 +133,35 @@ def test_enabled_replies_need_their_secret(tmp_path, monkeypatch):
     s = settings_for(tmp_path, web='[notify.replies]\nenabled = true\n')
     with pytest.raises(ConfigError, match="notify.replies.token_secret"):
         load(s.path)
+
+
+def test_cmcc_mas_push_example_parses():
+    """云MAS's reply push (unofficial shape: mobile, smsContent, sendTime in Beijing time, addSerial), JSON or form;
+    no id, so a replay is known by number, time and text."""
+    [r] = formats.cmcc_mas(json.dumps(DATA["cmcc_mas"]).encode(), "application/json")
+    assert (r.provider, r.phone, r.text) == ("cmcc_mas", "13800000000", "d")
+    assert r.sent_at == dt.datetime(2021, 1, 11, 7, 58, 36, tzinfo=UTC)
+    [f] = formats.cmcc_mas(b"mobile=13800000000&smsContent=d&sendTime=2021-01-11+15%3A58%3A36&addSerial=106575297722",
+                           "application/x-www-form-urlencoded")
+    assert f.key == r.key and r.key.startswith("cmcc_mas:")
+    with pytest.raises(ValueError, match="smsContent"):
+        formats.cmcc_mas(b'{"mobile": "13800000000"}', "application/json")
+
+
+def test_cmcc_mas_reply_signs_once(world):
+    """A 云MAS reply with the code from a recipient's number signs for that person; the replay changes nothing."""
+    settings, engine, _case_id, sent = world
+    code = next(CODE_RE.search(m["text"]).group(1) for m in sent if CODE_RE.search(m["text"]))
+    with Session(engine) as s:
+        deputy = s.exec(select(OutboxMessage).where(OutboxMessage.channel == "sms",
+                                                   OutboxMessage.recipient.like("%:deputy"))).first()
+    c = app_at(settings, engine, NOW + dt.timedelta(minutes=5))
+    body = {"mobile": deputy.address, "smsContent": f"{code}签收", "sendTime": "2026-11-30 10:04:00", "addSerial": "01"}
+    for _ in range(2):
+        r = post(c, "cmcc_mas", body)
+        assert r.status_code == 200 and r.json() == {"rspcod": "success", "success": True}
+    assert post(c, "cmcc_mas", {"mobile": deputy.address}).status_code == 400
+    with Session(engine) as s:
+        rows = s.exec(select(SmsReply)).all()
+        assert [(r.provider, r.outcome) for r in rows] == [("cmcc_mas", "acked")]
+        assert [a.recipient for a in s.exec(select(RecipientAck)).all()] == [deputy.recipient]

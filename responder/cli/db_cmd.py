@@ -13,7 +13,7 @@ from responder.cli.common import config_path, db_display, echo_json, fail, load_
 def check_config(ctx: click.Context, as_json: bool) -> None:
     """Validate the configuration, its data files and its secrets; exit 2 on any problem."""
     from responder.config import ConfigError
-    from responder.service.checks import load_checked
+    from responder.service.checks import load_checked, run_warnings
 
     path = config_path(ctx)
     try:
@@ -29,7 +29,7 @@ def check_config(ctx: click.Context, as_json: bool) -> None:
     summary = {
         "ok": True, "config": str(path), "database": db_display(s.database_url), "state_dir": str(s.state_dir),
         "sources": len(s.file.source), "units": len(s.units), "domains": len(s.domains),
-        "channels": list(s.file.notify.channels),
+        "channels": list(s.file.notify.channels), "warnings": run_warnings(s),
     }
     if as_json:
         echo_json(summary)
@@ -39,6 +39,8 @@ def check_config(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"  状态目录 state dir: {summary['state_dir']}")
     click.echo(f"  信息源 sources: {summary['sources']}  单位 units: {summary['units']}  公开领域 domains: {summary['domains']}")
     click.echo(f"  通知渠道 channels: {', '.join(summary['channels'])}")
+    for line in summary["warnings"]:
+        click.echo(f"警告 / warning: {line}", err=True)
 
 
 @click.group("db")

@@ -55,6 +55,12 @@ class SmsConfig(BaseModel):
     """Message kind → the provider's approved template code/id."""
     param_max_len: int = Field(default=35, ge=1)
     """Longest value a template parameter may carry at this provider."""
+    link_param: str = Field(default="link", max_length=40)
+    """Issue 17: the ``params.toml`` parameter (the registered template's variable) that carries the link's
+    token; the template text holds ``<public_url>/l/`` before it. A kind whose table lacks it sends no link
+    (``check-config`` warns when links are on). ``""``: no template carries a link."""
+    code_param: str = Field(default="code", max_length=40)
+    """Issue 17: the parameter that carries the case's reply code (``回复${code}签收``); as ``link_param``."""
     timeout: float = Field(default=10.0, gt=0)
     # generic HTTP gateway
     method: Literal["GET", "POST"] = "POST"
@@ -129,6 +135,19 @@ class RepliesConfig(BaseModel):
     registered with the provider carries it: the providers do not sign their reply pushes)."""
     per_hour: int = Field(default=10, ge=1)
     """Replies from one number per hour that are acted on; more are recorded as throttled."""
+    aliyun_queue: str = ""
+    """Alibaba pull mode (sites that cannot receive the HTTP push): the SmsUp queue the SMS console names
+    (``Alicom-Queue-<uid>-SmsUp``); set, the service takes replies from it with the keys of ``[notify.sms]``."""
+    aliyun_mns_endpoint: str = "https://1943695596114318.mns.cn-hangzhou.aliyuncs.com/"
+    """Where Alibaba keeps the SMS reply queues (fixed by Alibaba; override for tests or a VPC endpoint)."""
+    aliyun_token_endpoint: str = "https://dybaseapi.aliyuncs.com/"
+    """Dybaseapi, which hands out the queue's temporary key (QueryTokenForMnsQueue)."""
+    pull_interval_seconds: int = Field(default=30, ge=5, le=3600)
+    """A pass every this many seconds (a reply's 签收 waits at most this plus the long poll)."""
+    pull_wait_seconds: int = Field(default=10, ge=0, le=30)
+    """MNS long polling: how long one ReceiveMessage waits for a message (MNS allows 0–30)."""
+    pull_batch: int = Field(default=50, ge=1, le=1000)
+    """Messages taken in one pass at most (the rest wait for the next pass)."""
 
 
 class NotifyConfig(BaseModel):

@@ -108,3 +108,16 @@ def record_replies(engine: Any, settings: Any, replies: list[Reply], now: dt.dat
         with transaction(engine) as s:
             out.append(_one(s, settings, r, now))
     return out
+
+
+def record_unparsed(engine: Any, *, provider: str, key: str, raw: str, reason: str, now: dt.datetime) -> str:
+    """Store a message that is not a reply we can read (outcome ``unparsed``: shown to the office, never acted
+    on), once per key, so that the queue can let go of it and nothing is lost."""
+    with transaction(engine) as s:
+        if s.execute(select(SmsReply.id).where(SmsReply.dedupe_key == key[:200])).first() is not None:
+            return "duplicate"
+        s.add(SmsReply(provider=provider, dedupe_key=key[:200], phone="", text=raw[:500], received_at=now,
+                       outcome="unparsed"))
+        audit.record(s, at=now, kind="sms_reply.unmatched", subject=f"{provider}:{key[:60]}",
+                     data={"outcome": "unparsed", "provider": provider, "reason": reason[:200]})
+    return "unparsed"

@@ -85,6 +85,27 @@ def gateway(body: bytes, content_type: str) -> list[Reply]:
     return out
 
 
+def cmcc_mas(body: bytes, content_type: str) -> list[Reply]:
+    """China Mobile 云MAS 上行短信 push (UNOFFICIAL: no public specification; the shape of the one integration
+    that shows it, docs/notifications.md): JSON (an object or an array) or form fields ``mobile``, ``smsContent``,
+    ``sendTime`` (Beijing ``yyyy-MM-dd HH:mm:ss``), ``addSerial`` (the extension the reply was sent to). It has
+    no id: a replay is recognised by number, time and text."""
+    if "json" in content_type or body.lstrip()[:1] in (b"{", b"["):
+        doc = _json(body)
+        rows = doc if isinstance(doc, list) else [doc]
+    else:
+        rows = [dict(parse_qsl(body.decode("utf-8", "replace")))]
+    out = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or not row.get("mobile") or "smsContent" not in row:
+            raise ValueError(f"第 {i + 1} 条缺少 mobile 或 smsContent")
+        out.append(Reply("cmcc_mas", str(row["mobile"]), str(row["smsContent"]), _bj(row.get("sendTime")),
+                         _key("cmcc_mas", row["mobile"], row.get("sendTime"), row["smsContent"])))
+    return out
+
+
 PARSERS = {"aliyun": aliyun, "tencent": tencent}
+"""Parsers of the body alone; ``gateway`` and ``cmcc_mas`` also take the Content-Type (JSON or form)."""
+WITH_TYPE = {"gateway": gateway, "cmcc_mas": cmcc_mas}
 ANSWERS = {"aliyun": {"code": 0, "msg": "接收成功"}, "tencent": {"result": 0, "errmsg": "OK"},
-           "gateway": {"code": "0", "msg": "ok"}}
+           "gateway": {"code": "0", "msg": "ok"}, "cmcc_mas": {"rspcod": "success", "success": True}}

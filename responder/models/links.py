@@ -68,6 +68,6 @@ class SmsReply(SQLModel, table=True):
     text: str = Field(default="", max_length=500)
     sent_at: dt.datetime | None = utc_field()
     received_at: dt.datetime = utc_required(index=True)
-    outcome: str = Field(max_length=20)  # acked | already | unmatched | wrong_number | no_code | throttled
+    outcome: str = Field(max_length=20)  # acked | already | unmatched | wrong_number | no_code | throttled | unparsed
     case_id: int | None = None
     recipient: str | None = Field(default=None, max_length=100)

@@ -57,7 +57,8 @@ def for_message(settings: Any, *, kind: str, case_id: int | None, contact: Any, 
     row = {"token_hash": token_hash(token), "case_id": case_id, "recipient": contact.key,
            "recipient_name": contact.name[:60], "purpose": purpose, "cause": cause[:200], "created_at": now,
            "expires_at": now + dt.timedelta(hours=settings.file.web.link_hours), "used_at": None}
-    return {"link_url": url, "link_purpose": purpose, "link_label": LABELS[purpose]}, row
+    # link_token: the part a provider template's variable carries (the template holds <public_url>/l/).
+    return {"link_url": url, "link_token": token, "link_purpose": purpose, "link_label": LABELS[purpose]}, row
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from responder.notify.render import KINDS, Renderer
 from responder.report.job import parse_slot
 from responder.report.ledger_job import validate_ledger_config
 from responder.service import pipeline
+from responder.service.sms_checks import check_reply_pull, check_template_params, template_param_warnings
 from responder.workdays import load_local_dir
 
 Check = Callable[[Settings], list[str]]
@@ -265,6 +266,8 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("calendar files", check_calendar_files),
     ("notify", check_notify),
     ("gateway templates", check_gateway_templates),
+    ("template links and codes", check_template_params),
+    ("reply queue", check_reply_pull),
     ("plan", check_plan),
     ("paths", check_paths),
 )
@@ -272,6 +275,20 @@ CHECKS: tuple[tuple[str, Check], ...] = (
 
 LAST_CHECKS: tuple[tuple[str, Check], ...] = (("start", check_startable),)
 """Run only when every check above passed: they build what those checks have already judged."""
+
+
+WARNINGS: tuple[tuple[str, Check], ...] = (("template links and codes", template_param_warnings),)
+"""What ``check-config`` prints as a warning: the configuration runs, but not as the office may expect."""
+
+
+def run_warnings(settings: Settings) -> list[str]:
+    out: list[str] = []
+    for name, fn in WARNINGS:
+        try:
+            out.extend(fn(settings))
+        except Exception as exc:  # a warning must never stop a configuration that passed its checks
+            out.append(f"{settings.path}: {name}: {exc}")
+    return out
 
 
 def run_checks(settings: Settings, checks: tuple[tuple[str, Check], ...] = CHECKS,

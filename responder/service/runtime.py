@@ -9,7 +9,8 @@ the only durable state — the jobs are rebuilt from it at every start:
 * a wake-up job at the next due time the core reports (clock step, outbox retry,
   weekly slot), re-armed after every pass, plus a slow safety tick;
 * an outbox dispatcher tick, the weekly log (a cron trigger in Asia/Shanghai,
-  idempotent per week), the engine self-check, sd_notify STATUS and WATCHDOG.
+  idempotent per week), the engine self-check, sd_notify STATUS and WATCHDOG;
+* with ``[notify.replies] aliyun_queue``, a pass over Alibaba's SMS reply queue (``inbound.pull``).
 
 Every job is ``coalesce=True, max_instances=1`` and has no misfire grace limit
 (``misfire_grace_time=None``): after downtime a missed run happens once, late,
@@ -40,6 +41,7 @@ from responder import audit, db, logs
 from responder import engine as eng
 from responder.config import ConfigError, Settings
 from responder.db import transaction
+from responder.inbound.pull import build_queue, pull_once
 from responder.ingest import load_states, make_client
 from responder.report.job import parse_slot
 from responder.service import pipeline
@@ -118,6 +120,9 @@ class Service:
         self.ctx: Any = None
         self.last_error: str | None = None
         self.db_failures = 0
+        self.reply_queue: Any = None
+        self.pull_lock = asyncio.Lock()
+        """Held by a pass over Alibaba's reply queue (issue 17, pull mode); its client closes only outside one."""
 
     # ---------------------------------------------------------------- jobs
 
@@ -183,6 +188,33 @@ class Service:
             log.exception("poll.failed", source=name)
             return
         await self.work(f"poll:{name}")
+
+    async def pull_replies(self) -> None:
+        """One pass over Alibaba's SmsUp queue; lease and backoff live in the database. Never raises."""
+        async with self.pull_lock:
+            if self.reply_queue is None:
+                return
+            try:
+                await pull_once(self.engine, self.settings, self.reply_queue, utcnow(), owner=self.owner)
+            except OperationalError as exc:
+                log.error("database.unavailable", error=str(exc).splitlines()[0], job="replies_pull")
+            except Exception:
+                log.exception("replies.pull_crashed")
+
+    def schedule_replies(self) -> None:
+        """(Re)build the reply queue from the configuration; the old one's connections close after its pass."""
+        old, self.reply_queue = self.reply_queue, build_queue(self.settings)
+        if old is not None:
+            async def close_old() -> None:
+                async with self.pull_lock:
+                    await old.aclose()
+            asyncio.ensure_future(close_old())
+        if self.sched.get_job("replies_pull") is not None:
+            self.sched.remove_job("replies_pull")
+        if self.reply_queue is not None:
+            every = self.settings.file.notify.replies.pull_interval_seconds
+            self.sched.add_job(self.pull_replies, IntervalTrigger(seconds=every, timezone=UTC), id="replies_pull",
+                               next_run_time=utcnow() + dt.timedelta(seconds=1))
 
     def kick_dispatch(self) -> None:
         """Start a pass of every lane that is idle; a busy lane picks the new rows up on its next pass."""
@@ -274,6 +306,7 @@ class Service:
             self.sched.add_job(self.watchdog, IntervalTrigger(seconds=max(0.5, self.notifier.watchdog_usec / 2e6), timezone=UTC),
                                id="watchdog")
         self.schedule_sources()
+        self.schedule_replies()
 
     # ---------------------------------------------------------------- signals
 
@@ -314,6 +347,7 @@ class Service:
             old_channels = self.ctx.channels
             self.settings, self.ctx = new, ctx
             self.schedule_sources()
+            self.schedule_replies()
         finally:
             self.work_lock.release()
         asyncio.ensure_future(self._close_after_lanes(old_channels))  # connections of the old configuration
@@ -376,6 +410,9 @@ class Service:
         if not await self._quiesce(STOP_GRACE_SECONDS):  # finish the sends in progress
             log.warning("service.stop_timeout", note="a send did not finish; it is reconciled at the next start")
         await client.aclose()
+        if self.reply_queue is not None:
+            async with self.pull_lock:
+                await self.reply_queue.aclose()
         for ch in self.ctx.channels.values():
             try:
                 await ch.aclose()

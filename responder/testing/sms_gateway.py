@@ -71,7 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
             self.close_connection = True
 
-    do_GET = do_POST = _handle
+    do_GET = do_POST = do_DELETE = _handle
 
 
 class _QuietHTTPServer(ThreadingHTTPServer):
@@ -277,6 +277,10 @@ class AliyunFake(_Server):
             return self._send(params)
         if action == "QuerySendDetails":
             return self._query(params)
+        return self._action(action, params)
+
+    def _action(self, action: str, params: dict[str, str]):
+        """Further actions of subclasses (``responder.testing.mns``: Dybaseapi's queue token)."""
         return self._err(404, "InvalidApi.NotFound", f"Specified api is not found: {action}")
 
     def _send(self, p: dict[str, str]):

@@ -26,7 +26,7 @@ from responder.web.auth import Person
 log = structlog.get_logger("responder.web.replies")
 MAX_BODY = 64 * 1024
 OUTCOMES = {"acked": "已签收", "already": "重复签收", "unmatched": "回复码不存在", "wrong_number": "号码未收到该回复码",
-            "no_code": "没有回复码", "throttled": "过于频繁，未处理"}
+            "no_code": "没有回复码", "throttled": "过于频繁，未处理", "unparsed": "无法识别的上行消息"}
 
 
 async def inbound(request: Request) -> Response:
@@ -46,8 +46,8 @@ async def inbound(request: Request) -> Response:
         if len(body) > MAX_BODY:
             return JSONResponse({"error": "请求体过大"}, status_code=413)
     try:
-        if provider == "gateway":
-            replies = formats.gateway(body, request.headers.get("content-type", ""))
+        if provider in formats.WITH_TYPE:
+            replies = formats.WITH_TYPE[provider](body, request.headers.get("content-type", ""))
         else:
             replies = formats.PARSERS[provider](body)
     except ValueError as exc:

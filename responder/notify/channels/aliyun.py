@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from responder.notify.channels import aliyun_sign
 from responder.notify.channels._http import HttpClientMixin, json_or_none, retry_after
@@ -56,27 +57,8 @@ class AliyunSmsChannel(HttpClientMixin, Channel):
 
     def _url_and_headers(self, action: str, params: dict[str, str]) -> tuple[str, str, dict[str, str]]:
         """Sign ``params`` for ``action``: returns (method, pre-encoded URL, headers)."""
-        ts = self.clock().strftime("%Y-%m-%dT%H:%M:%SZ")
-        nonce = uuid.uuid4().hex
-        base = self.endpoint.rstrip("/") + "/"
-        if self.signature == "v1":
-            q = {**aliyun_sign.rpc_v1_common_params(access_key_id=self.access_key_id, action=action, version=VERSION,
-                                                     timestamp=ts, nonce=nonce), **params}
-            q["Signature"] = aliyun_sign.rpc_v1_signature("GET", q, self.access_key_secret)
-            # Pre-encoded with the RFC 3986 encoder: httpx's params= would turn spaces into '+'.
-            return "GET", base + "?" + "&".join(f"{aliyun_sign.pe(k)}={aliyun_sign.pe(v)}" for k, v in q.items()), {}
-        from urllib.parse import urlsplit
-
-        host = urlsplit(base).netloc
-        headers = {"host": host, "x-acs-action": action, "x-acs-version": VERSION, "x-acs-date": ts,
-                   "x-acs-signature-nonce": nonce, "x-acs-content-sha256": aliyun_sign.EMPTY_SHA256}
-        _cr, _sig, auth = aliyun_sign.acs3_sign(method="POST", uri="/", query=params, headers=headers,
-                                               access_key_id=self.access_key_id,
-                                               access_key_secret=self.access_key_secret)
-        headers["Authorization"] = auth
-        del headers["host"]  # httpx sets Host itself, to the same value
-        cq = "&".join(f"{aliyun_sign.pe(k)}={aliyun_sign.pe(v)}" for k, v in sorted(params.items()))
-        return "POST", base + "?" + cq, headers
+        return signed_rpc(endpoint=self.endpoint, action=action, params=params, access_key_id=self.access_key_id,
+                          access_key_secret=self.access_key_secret, signature=self.signature, now=self.clock())
 
     async def send(self, msg: OutgoingMessage) -> SendResult:
         if not msg.template_code:
@@ -121,3 +103,27 @@ class AliyunSmsChannel(HttpClientMixin, Channel):
             return False
         except ChannelError:
             return None
+
+
+def signed_rpc(*, endpoint: str, action: str, params: dict[str, str], access_key_id: str, access_key_secret: str,
+               signature: str, now: dt.datetime, version: str = VERSION) -> tuple[str, str, dict[str, str]]:
+    """One Alibaba Cloud RPC call (Dysmsapi here, Dybaseapi for the reply queue's token), signed with RPC v1
+    or V3: returns (method, pre-encoded URL, headers)."""
+    ts = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    nonce = uuid.uuid4().hex
+    base = endpoint.rstrip("/") + "/"
+    if signature == "v1":
+        q = {**aliyun_sign.rpc_v1_common_params(access_key_id=access_key_id, action=action, version=version,
+                                                 timestamp=ts, nonce=nonce), **params}
+        q["Signature"] = aliyun_sign.rpc_v1_signature("GET", q, access_key_secret)
+        # Pre-encoded with the RFC 3986 encoder: httpx's params= would turn spaces into '+'.
+        return "GET", base + "?" + "&".join(f"{aliyun_sign.pe(k)}={aliyun_sign.pe(v)}" for k, v in q.items()), {}
+    host = urlsplit(base).netloc
+    headers = {"host": host, "x-acs-action": action, "x-acs-version": version, "x-acs-date": ts,
+               "x-acs-signature-nonce": nonce, "x-acs-content-sha256": aliyun_sign.EMPTY_SHA256}
+    _cr, _sig, auth = aliyun_sign.acs3_sign(method="POST", uri="/", query=params, headers=headers,
+                                           access_key_id=access_key_id, access_key_secret=access_key_secret)
+    headers["Authorization"] = auth
+    del headers["host"]  # httpx sets Host itself, to the same value
+    cq = "&".join(f"{aliyun_sign.pe(k)}={aliyun_sign.pe(v)}" for k, v in sorted(params.items()))
+    return "POST", base + "?" + cq, headers
