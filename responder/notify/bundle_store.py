@@ -23,11 +23,12 @@ from sqlalchemy import func, or_, select, update
 from sqlmodel import Session
 
 from responder.models import Case, OutboxMessage
-from responder.models.links import ReplyCode
+from responder.models.links import RecipientAck, ReplyCode
 from responder.notify.bundle import (
     BUNDLE_KIND,
     CASE_LADDER_KINDS,
     FIRST_ALERT_KIND,
+    REPEAT_KIND,
     Waiting,
     bundle_context,
     bundle_key,
@@ -73,6 +74,16 @@ def more_waiting(session: Session, rows: list[OutboxMessage], now: dt.datetime) 
         if m.id not in have and (m.channel, m.address) in keys and is_bundleable(m):
             out.append(m)
     return out
+
+
+def acked_repeats(session: Session, rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Repeats waiting for a bundle whose person has signed for the case meanwhile (签收 stops their repeats)."""
+    reps = [r for r in rows if r.kind == REPEAT_KIND and r.case_id is not None and is_bundleable(r)]
+    if not reps:
+        return []
+    acked = set(session.execute(select(RecipientAck.case_id, RecipientAck.recipient).where(
+        RecipientAck.case_id.in_(sorted({r.case_id for r in reps})))).all())
+    return [r for r in reps if (r.case_id, r.recipient) in acked]
 
 
 def last_sent(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dt.datetime]:

@@ -114,8 +114,12 @@ async def dispatch_due(engine: Engine, settings: Any, channels: dict[str, Channe
                 prov = [a if a.tzinfo else a.replace(tzinfo=UTC) for a in s.exec(select(OutboxMessage.sent_at).where(
                     OutboxMessage.channel == "sms", OutboxMessage.status == "sent",
                     OutboxMessage.sent_at > now - dt.timedelta(minutes=1))).all()]
+        acked: list[OutboxMessage] = []
         if cfg.bundle:
             rows += bundle_store.more_waiting(s, rows, now)
+            acked = bundle_store.acked_repeats(s, rows)
+            gone = {r.id for r in acked}
+            rows = [r for r in rows if r.id not in gone]
             keys = {(r.channel, r.address) for r in rows if bundle_store.is_bundleable(r)}
             last = bundle_store.last_sent(s, keys)
     by_id = {r.id: r for r in rows}
@@ -146,6 +150,9 @@ async def dispatch_due(engine: Engine, settings: Any, channels: dict[str, Channe
         for rid, until in plan.hold.items():
             if _cas(s, by_id[rid], status="held", next_attempt_at=until):
                 b.report.held += 1
+        for r in acked:
+            if _cas(s, r, status="cancelled", last_error="已签收：不再重复超时通报（计时继续）"):
+                b.report.cancelled += 1
         for rid, until in bplan.wait.items():
             if _cas(s, by_id[rid], next_attempt_at=until):
                 b.report.waiting += 1
