@@ -75,8 +75,9 @@ def items(n: int = 200, days: float = 5.5, seed: int = 17) -> list[tuple[dt.date
                 place = rnd.choice(OPLACES)
                 title, text = rnd.choice(ORDINARY), "网友反映：" + "{town}{place}的问题一直没有解决。"
                 role = "opinion"
-            if (town, place) not in used:
-                used.add((town, place))
+            key = (town, place, title)
+            if key not in used or len(used) >= len(TOWNS) * (len(PLACES) * len(MAJOR) + len(OPLACES) * len(ORDINARY)):
+                used.add(key)
                 break
         deaths = rnd.randrange(10, 30)
         out.append((at, title.format(town=town, place=place, n=deaths), text.format(town=town, place=place, n=deaths), role))
