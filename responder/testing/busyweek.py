@@ -12,7 +12,7 @@ gateway. ``figures`` then counts, per person and Beijing day, the SMS sent ("aft
 SMS rows the engine wrote ("before": what ``[notify] bundle = false`` sends, one per case and step),
 and how long each 5-hour case's first alert waited.
 
-    python -m responder.testing.busyweek [--bundle | --no-bundle] [--days 5.5] [--items 200]
+    python -m responder.testing.busyweek [--bundle | --no-bundle] [--dated] [--days 5.5] [--items 200]
 
 prints the figures as JSON (docs/notifications.md quotes them).
 """
@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, select
+
+from responder.timeutil import BEIJING
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # Monday 08:00 Beijing
@@ -53,11 +55,16 @@ ORDINARY = [
 OPLACES = ["中心小学", "卫生院", "农贸市场", "老旧小区", "汽车站", "便民服务中心", "幼儿园", "菜市场", "公园", "养老院"]
 
 
-def items(n: int = 200, days: float = 5.5, seed: int = 17) -> list[tuple[dt.datetime, str, str, str]]:
-    """(first seen, title, text, role): a quarter major incidents, the rest complaints, spread over the days.
+def items(n: int = 200, days: float = 5.5, seed: int = 17,
+          dated: bool = False) -> list[tuple[dt.datetime, dt.datetime, str, str, str]]:
+    """(first seen, published, title, text, role): a quarter major incidents, the rest complaints, over the days.
 
-    Each is seen when it is published (to the second): the clocks start at scattered instants, so
-    steps of different cases rarely fall due within a minute of each other — the hard case for bundling.
+    ``dated = False``: each is seen when it is published, to the second, so the clocks start at
+    scattered instants and steps of different cases rarely fall due within a minute of each other —
+    the hard case for bundling. ``dated = True``: reports carry only their day (as the corpus's reports
+    the issue replayed do: "the first line of each file is the report's date"), so with
+    ``[start] basis = "first_report"`` the clocks of one day's reports all start at that day's first
+    instant and their steps coincide.
     """
     rnd = random.Random(seed)
     out = []
@@ -80,7 +87,10 @@ def items(n: int = 200, days: float = 5.5, seed: int = 17) -> list[tuple[dt.date
                 used.add(key)
                 break
         deaths = rnd.randrange(10, 30)
-        out.append((at, title.format(town=town, place=place, n=deaths), text.format(town=town, place=place, n=deaths), role))
+        published = at
+        if dated:
+            published = dt.datetime.combine(at.astimezone(BEIJING).date(), dt.time(0), tzinfo=BEIJING).astimezone(UTC)
+        out.append((at, published, title.format(town=town, place=place, n=deaths), text.format(town=town, place=place, n=deaths), role))
     return sorted(out)
 
 
@@ -98,7 +108,7 @@ def write_config(tmp: Path, *, sms_url: str, bundle: bool) -> Path:
     return path
 
 
-async def replay(ctx: Any, reports: list[tuple[dt.datetime, str, str, str]], end: dt.datetime) -> int:
+async def replay(ctx: Any, reports: list[tuple[dt.datetime, dt.datetime, str, str, str]], end: dt.datetime) -> int:
     """Tick the pipeline as the daemon wakes, from the first report to ``end``; returns the ticks taken."""
     from responder.service import pipeline
     from responder.testing.engine import add_item
@@ -108,8 +118,8 @@ async def replay(ctx: Any, reports: list[tuple[dt.datetime, str, str, str]], end
     ticks = 0
     while now <= end:
         while pending and pending[0][0] <= now:
-            at, title, text, role = pending.pop(0)
-            add_item(ctx.engine, title=title, text=text, published_at=at, first_seen_at=at, guid=f"week-{at.isoformat()}",
+            at, published, title, text, role = pending.pop(0)
+            add_item(ctx.engine, title=title, text=text, published_at=published, first_seen_at=at, guid=f"week-{at.isoformat()}",
                      source=f"week-{role}", role=role)
         await pipeline.tick(ctx, now, poll=False)
         ticks += 1
@@ -122,7 +132,6 @@ async def replay(ctx: Any, reports: list[tuple[dt.datetime, str, str, str]], end
 def figures(engine: Any, *, window_s: int) -> dict[str, Any]:
     """SMS per person per Beijing day, sent vs per-case rows; each 5-hour case's first-alert wait; worst hour."""
     from responder.models import Case, OutboxMessage
-    from responder.timeutil import BEIJING
 
     def day(t: dt.datetime) -> str:
         return t.astimezone(BEIJING).date().isoformat()
@@ -193,7 +202,7 @@ def _delivered(r: Any, by_id: dict[int, Any]) -> dt.datetime | None:
     return c.sent_at if c is not None and c.status == "sent" else None
 
 
-async def run(tmp: Path, *, bundle: bool = True, n: int = 200, days: float = 5.5) -> dict[str, Any]:
+async def run(tmp: Path, *, bundle: bool = True, n: int = 200, days: float = 5.5, dated: bool = False) -> dict[str, Any]:
     from responder import db
     from responder.config import load
     from responder.service import pipeline
@@ -208,12 +217,12 @@ async def run(tmp: Path, *, bundle: bool = True, n: int = 200, days: float = 5.5
         pipeline.startup(ctx, T0)
         end = T0 + dt.timedelta(days=days + 1.5)  # the last cases' ladders run out (12 repeats × 2 h)
         try:
-            ticks = await replay(ctx, items(n, days), end)
+            ticks = await replay(ctx, items(n, days, dated=dated), end)
         finally:
             for ch in ctx.channels.values():
                 await ch.aclose()
         out = figures(engine, window_s=settings.file.notify.bundle_window_s)
-        out.update({"bundle": bundle, "items": n, "days": days, "ticks": ticks, "gateway_received": len(stub.sent)})
+        out.update({"bundle": bundle, "dated": dated, "items": n, "days": days, "ticks": ticks, "gateway_received": len(stub.sent)})
         engine.dispose()
         return out
 
@@ -223,10 +232,11 @@ if __name__ == "__main__":  # pragma: no cover - the figure in docs/notification
     ap.add_argument("--bundle", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--items", type=int, default=200)
     ap.add_argument("--days", type=float, default=5.5)
+    ap.add_argument("--dated", action="store_true", help="reports carry only their day, as the corpus's do")
     ap.add_argument("--full", action="store_true", help="also print the per person and day counts")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="busyweek-") as d:
-        res = asyncio.run(run(Path(d), bundle=a.bundle, n=a.items, days=a.days))
+        res = asyncio.run(run(Path(d), bundle=a.bundle, n=a.items, days=a.days, dated=a.dated))
     if not a.full:
         res = {k: v for k, v in res.items() if not k.startswith("per_person_day")}
     print(json.dumps(res, ensure_ascii=False))
