@@ -161,6 +161,6 @@ def test_bundle_timers_are_validated(cfg):
     (p,) = problems(cfg)
     assert "notify.bundle_window_s" in p and "601" in p
     edit(cfg, "bundle_window_s = 601", "bundle_window_s = 120")
-    edit(cfg, "bundle_repeat_s = 3600", "bundle_repeat_s = 90")
+    edit(cfg, "bundle_repeat_s = 7200", "bundle_repeat_s = 90")
     (p,) = problems(cfg)
     assert "bundle_repeat_s (90) must be at least bundle_window_s (120)" in p

@@ -148,9 +148,10 @@ class NotifyConfig(BaseModel):
     """Issue 17: urgent case messages to one person go as one SMS / one e-mail listing the cases."""
     bundle_window_s: int = Field(default=60, ge=0, le=600)
     """How long an urgent step may wait for others to the same person (a new 5-hour case's first alert never waits)."""
-    bundle_repeat_s: int = Field(default=3600, ge=0, le=7200)
-    """Repeats of overdue cases wait for the person's next bundle, at most this long after the last one; at most
-    the urgent ladder's repeat interval (7200 s, config/policies.toml), so no case is repeated less often."""
+    bundle_repeat_s: int = Field(default=7200, ge=0, le=7200)
+    """Repeats of overdue cases wait for the person's next bundle, at most this long after the last one. Default and
+    maximum: the urgent ladder's repeat interval (``every_s = 7200``, config/policies.toml), so with any number of
+    overdue cases a person gets one SMS per interval that repeats them all, as they got for one case."""
 
     @model_validator(mode="after")
     def _bundle_timers(self) -> NotifyConfig:

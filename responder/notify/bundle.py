@@ -9,12 +9,13 @@ bundle and which wait, and until when. Three timers, each a setting of ``[notify
 * except that **a new 5-hour case's first alert** (``case_opened`` of an urgent
   clock) never waits: it goes at once and takes whatever else is due for the
   person with it;
-* ``bundle_repeat_s`` (repeat_interval, default 3600): a ``repeat_overdue`` row
-  only repeats what the person has already been told about an overdue case, so it
-  is folded into the next bundle to that address. A bundle goes for repeats alone
-  at most once per ``bundle_repeat_s`` after the last one, and no repeat waits
-  longer than that after it fell due. With N overdue cases a person gets at most
-  one SMS an hour for them, not one per case every two hours.
+* ``bundle_repeat_s`` (repeat_interval, default 7200, the urgent ladder's own repeat
+  interval): a ``repeat_overdue`` row only repeats what the person has already been
+  told about an overdue case, so it is folded into the next bundle to that address.
+  A bundle goes for repeats alone at most once per ``bundle_repeat_s`` after the last
+  one, and no repeat waits longer than that after it fell due. With N overdue cases
+  a person gets one SMS every two hours that repeats them all, as one case's ladder
+  would send, not N.
 
 No database, no clock: the shell (:mod:`responder.notify.dispatch`) reads the rows
 and the last bundle sent to each address, calls :func:`plan_bundles`, and claims and

@@ -94,7 +94,8 @@ def summary(engine) -> dict:
         steps = Counter((*clocks[st.clock_id], st.step_key, st.step_kind) for st in s.exec(select(ClockStep)).all())
         msgs = list(s.exec(select(OutboxMessage)).all())
     ident = lambda m: (m.kind, m.channel, m.recipient, titles.get(m.case_id), clocks.get(m.clock_id))  # noqa: E731
-    return {"steps": steps, "messages": Counter(ident(m) for m in msgs if m.kind != "digest"), "rows": msgs}
+    # Digests and bundles (issue 17) carry per-case rows; how they group depends on when a run was killed.
+    return {"steps": steps, "messages": Counter(ident(m) for m in msgs if m.kind not in ("digest", "bundle")), "rows": msgs}
 
 
 def drain(config: Path, last: dt.datetime | None = None) -> None:
