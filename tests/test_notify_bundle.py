@@ -121,7 +121,6 @@ def _dispatch(engine, settings, now, channels=None):
 
 def _two_cases(engine, settings):
     """Two 5-hour cases opened 30 seconds apart: each first alert goes at once, on its own."""
-    ids = []
     for i, (title, text) in enumerate(((BLAST, "丁香镇化工厂爆炸，已造成12人死亡。"), (BUS, "截至目前，事故已造成11人死亡。"))):
         at = T + i * 30 * S
         add_item(engine, title=title, text=text, published_at=at - dt.timedelta(minutes=5), first_seen_at=at,
