@@ -29,7 +29,8 @@ REPEAT = "【重发】"
 
 def settings(*, sms: dict[str, Any] | None = None, email: dict[str, Any] | None = None,
              limits: dict[str, Any] | None = None, channels=("sms", "email")) -> Settings:
-    notify = {"channels": list(channels), "quiet_hours": "",
+    # bundle off: the scenarios test delivery, not policy (bundles: tests/test_notify_bundle.py).
+    notify = {"channels": list(channels), "quiet_hours": "", "bundle": False,
               "email": {"security": "plain", "port": 1, **(email or {})},
               "sms": {"provider": "none", **(sms or {})}, "limits": limits or {}}
     cfg = FileConfig.model_validate({"notify": notify})
