@@ -152,3 +152,15 @@ def test_bad_weekly_slot_is_refused_at_load(cfg):
     edit(cfg, 'weekly_report = "mon 08:30"', 'weekly_report = "monday 8.30"')
     ps = problems(cfg)
     assert any("schedule.weekly_report" in p for p in ps)
+
+
+def test_bundle_timers_are_validated(cfg):
+    """Issue 17: `[notify] bundle_window_s` (0–600) and `bundle_repeat_s` (0–7200, not below the window) are
+    checked by check-config, naming the key."""
+    edit(cfg, "bundle_window_s = 60", "bundle_window_s = 601")
+    (p,) = problems(cfg)
+    assert "notify.bundle_window_s" in p and "601" in p
+    edit(cfg, "bundle_window_s = 601", "bundle_window_s = 120")
+    edit(cfg, "bundle_repeat_s = 7200", "bundle_repeat_s = 90")
+    (p,) = problems(cfg)
+    assert "bundle_repeat_s (90) must be at least bundle_window_s (120)" in p

@@ -38,8 +38,9 @@ TEMPLATE_CODES = {k: f"SMS_{i:03d}" for i, k in enumerate(sorted(RENDERER.params
 
 def make_settings(*, sms: dict[str, Any] | None = None, email: dict[str, Any] | None = None,
                   limits: dict[str, Any] | None = None, channels=("sms", "email"), quiet_hours="22:00-07:30",
-                  secrets: dict[str, str] | None = None) -> Settings:
-    notify = {"channels": list(channels), "quiet_hours": quiet_hours,
+                  secrets: dict[str, str] | None = None, bundle: bool = False) -> Settings:
+    # bundle=False: these tests describe the per-row path; bundles (issue 17) are tests/test_notify_bundle.py.
+    notify = {"channels": list(channels), "quiet_hours": quiet_hours, "bundle": bundle,
               "email": {"security": "plain", "port": 1, **(email or {})},
               "sms": {"provider": "none", **(sms or {})}, "limits": limits or {}}
     cfg = FileConfig.model_validate({"notify": notify})

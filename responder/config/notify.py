@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class EmailConfig(BaseModel):
@@ -163,6 +163,21 @@ class NotifyConfig(BaseModel):
     """Channels whose non-urgent messages wait out the quiet hours (an e-mail does not ring at night)."""
     robot: RobotConfig = Field(default_factory=RobotConfig)
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
+    bundle: bool = True
+    """Issue 17: urgent case messages to one person go as one SMS / one e-mail listing the cases."""
+    bundle_window_s: int = Field(default=60, ge=0, le=600)
+    """How long an urgent step may wait for others to the same person (a new 5-hour case's first alert never waits)."""
+    bundle_repeat_s: int = Field(default=7200, ge=0, le=7200)
+    """Repeats of overdue cases wait for the person's next bundle, at most this long after the last one. Default and
+    maximum: the urgent ladder's repeat interval (``every_s = 7200``, config/policies.toml), so with any number of
+    overdue cases a person gets one SMS per interval that repeats them all, as they got for one case."""
+
+    @model_validator(mode="after")
+    def _bundle_timers(self) -> NotifyConfig:
+        if self.bundle_repeat_s and self.bundle_repeat_s < self.bundle_window_s:
+            raise ValueError(f"bundle_repeat_s ({self.bundle_repeat_s}) must be at least bundle_window_s "
+                             f"({self.bundle_window_s}) or 0")
+        return self
 
 
 def channel_on(notify: NotifyConfig, channel: str) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from responder import audit
+from responder.notify import bundle_store
 from responder.notify import links as notify_links
 from responder.db import transaction
 from responder.models import Case, OutboxMessage
@@ -74,31 +75,44 @@ def _one(session: Session, settings: Any, r: Reply, now: dt.datetime) -> str:
         if m is None:
             row.outcome = "no_code"
         else:
+            # Issue 17: a bundle's code (sent to this very number) signs for every open case it listed.
+            bundle = bundle_store.match_reply(session, m.group(1), phone, now)
             found = session.execute(select(ReplyCode.case_id).join(Case, Case.id == ReplyCode.case_id).where(
-                ReplyCode.code == m.group(1), Case.closed_at.is_(None))).scalar()
+                ReplyCode.code == m.group(1), Case.closed_at.is_(None))).scalar() if bundle is None else None
             who = _recipient(session, found, phone) if found is not None else None
-            if found is None:
+            if bundle is not None:
+                who, case_ids = bundle
+                open_ids = [c for c in case_ids if (case := session.get(Case, c)) is not None and case.closed_at is None]
+                row.recipient, row.case_id = who, (open_ids[0] if open_ids else None)
+                fresh = [_ack(session, c, who, phone, r, now) for c in open_ids]
+                row.outcome = "acked" if any(fresh) else "already" if open_ids else "unmatched"
+            elif found is None:
                 row.outcome = "unmatched"
             elif who is None:
                 row.outcome, row.case_id = "wrong_number", found
             else:
                 row.case_id, row.recipient = found, who
-                fresh = notify_links.record_recipient_ack(session, case_id=found, recipient=who, now=now, via="sms")
-                row.outcome = "acked" if fresh else "already"
-                if fresh:
-                    case = session.get(Case, found)
-                    actor = f"{who}（短信回复，{phone[:3]}****{phone[-4:]}）"
-                    if case.acked_at is None:
-                        case.acked_at, case.acked_by = now, actor
-                        session.add(case)
-                    audit.record(session, at=now, kind="case.acked", subject=f"case:{found}", actor=actor,
-                                 data={"via": "sms", "recipient": who, "provider": r.provider})
+                row.outcome = "acked" if _ack(session, found, who, phone, r, now) else "already"
     session.add(row)
     session.flush()
     if row.outcome not in ("acked", "already"):
         audit.record(session, at=now, kind="sms_reply.unmatched", subject=f"phone:{phone[:3]}****{phone[-4:]}",
                      data={"outcome": row.outcome, "provider": r.provider, "case_id": row.case_id})
     return row.outcome
+
+
+def _ack(session: Session, case_id: int, who: str, phone: str, r: Reply, now: dt.datetime) -> bool:
+    """One person's 签收 of one case by SMS; False if they had signed already."""
+    fresh = notify_links.record_recipient_ack(session, case_id=case_id, recipient=who, now=now, via="sms")
+    if fresh:
+        case = session.get(Case, case_id)
+        actor = f"{who}（短信回复，{phone[:3]}****{phone[-4:]}）"
+        if case.acked_at is None:
+            case.acked_at, case.acked_by = now, actor
+            session.add(case)
+        audit.record(session, at=now, kind="case.acked", subject=f"case:{case_id}", actor=actor,
+                     data={"via": "sms", "recipient": who, "provider": r.provider})
+    return fresh
 
 
 def record_replies(engine: Any, settings: Any, replies: list[Reply], now: dt.datetime) -> list[str]:

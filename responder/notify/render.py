@@ -33,9 +33,10 @@ from responder.timeutil import BEIJING, UTC, fmt_duration
 CASE_KINDS = ("case_opened", "reminder", "final_warning", "overdue", "repeat_overdue", "continued_release",
               "review_needed", "release_proposed")
 PLAN_KINDS = ("milestone_reminder", "milestone_overdue", "plan_summary")
-OTHER_KINDS = ("delivery_failure", "weekly_report", "test", "digest", "calendar_unknown")
+OTHER_KINDS = ("delivery_failure", "weekly_report", "test", "digest", "calendar_unknown", "bundle")
 KINDS = CASE_KINDS + PLAN_KINDS + OTHER_KINDS
-"""Every message kind of docs/messages.md, plus ``digest`` (several messages folded into one)."""
+"""Every message kind of docs/messages.md, plus ``digest`` (several messages folded into one) and ``bundle``
+(several urgent case messages to one person as one, issue 17)."""
 
 ROLE_NAMES = {"liaison": "联络员", "deputy": "分管负责同志", "principal": "主要负责同志"}
 CHANNEL_NAMES = {"sms": "短信", "email": "电子邮件", "robot": "群机器人"}
@@ -153,6 +154,11 @@ def fallback_text(kind: str, context: dict[str, Any]) -> str:
     try:
         if kind == "digest":
             return f"{head}您有{c.get('count', len(c.get('items') or []))}项待办提醒，请登录系统查看。"
+        if kind == "bundle":
+            first = ((c.get("items") or [{}])[0].get("context") or {}).get("case_title", "")
+            code = f"回复 {c['reply_code']} 签收" if c.get("reply_code") else ""
+            return (f"{head}您有{c.get('count', len(c.get('items') or []))}件舆情须立即处理"
+                    f"（“{clip(first, 20)}”等），请登录系统查看。{code}")
         if kind in CASE_KINDS:
             label = {"overdue": "已超时", "repeat_overdue": "仍超时", "final_warning": "即将超时",
                      "case_opened": "新舆情", "reminder": "回应提醒"}.get(kind, "舆情提醒")
@@ -394,4 +400,14 @@ def sample_contexts(kind: str) -> list[tuple[str, dict[str, Any]]]:
                  {"kind": "reminder", "context": _case("reminder", level=False, long=True)},
                  {"kind": "milestone_reminder", "context": _plan("milestone_reminder", False)}]
         return [("3 items", {**base, "items": items, "count": 3})]
+    if kind == "bundle":
+        # Issue 17: five cases (two overdue, a new 5-hour case), long hostile titles, the code and console link.
+        kinds = ("repeat_overdue", "overdue", "case_opened", "final_warning", "repeat_overdue")
+        items = [{"kind": k, "context": {**_case(k, level=i < 3, long=i % 2 == 1), "case_id": 40 + i}}
+                 for i, k in enumerate(kinds)]
+        return [("5 cases", {**base, "items": items, "count": 5, "case_ids": [40, 41, 42, 43, 44], "overdue_count": 3,
+                             "console_url": "https://zwgk-responder.shitai.gov.cn", "reply_code": "4821",
+                             "urgent": True}),
+                ("2 cases, no link or code", {**base, "items": items[:2], "count": 2, "case_ids": [40, 41],
+                                              "overdue_count": 2, "console_url": "", "urgent": True})]
     return [("empty", dict(base))]

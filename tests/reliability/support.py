@@ -29,7 +29,8 @@ REPEAT = "【重发】"
 
 def settings(*, sms: dict[str, Any] | None = None, email: dict[str, Any] | None = None,
              limits: dict[str, Any] | None = None, channels=("sms", "email")) -> Settings:
-    notify = {"channels": list(channels), "quiet_hours": "",
+    # bundle off: the scenarios test delivery, not policy (bundles: tests/test_notify_bundle.py).
+    notify = {"channels": list(channels), "quiet_hours": "", "bundle": False,
               "email": {"security": "plain", "port": 1, **(email or {})},
               "sms": {"provider": "none", **(sms or {})}, "limits": limits or {}}
     cfg = FileConfig.model_validate({"notify": notify})
@@ -94,7 +95,8 @@ def summary(engine) -> dict:
         steps = Counter((*clocks[st.clock_id], st.step_key, st.step_kind) for st in s.exec(select(ClockStep)).all())
         msgs = list(s.exec(select(OutboxMessage)).all())
     ident = lambda m: (m.kind, m.channel, m.recipient, titles.get(m.case_id), clocks.get(m.clock_id))  # noqa: E731
-    return {"steps": steps, "messages": Counter(ident(m) for m in msgs if m.kind != "digest"), "rows": msgs}
+    # Digests and bundles (issue 17) carry per-case rows; how they group depends on when a run was killed.
+    return {"steps": steps, "messages": Counter(ident(m) for m in msgs if m.kind not in ("digest", "bundle")), "rows": msgs}
 
 
 def drain(config: Path, last: dt.datetime | None = None) -> None:
