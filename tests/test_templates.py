@@ -129,3 +129,12 @@ def test_check_all_reports_a_template_that_prints_feed_text_raw(tmp_path):
         '{% extends "email/_layout.html" %}{% block body %}{{ case_title | safe }}{% endblock %}', encoding="utf-8")
     problems = Renderer.from_dir(tmp_path / "t").check_all()
     assert any("email/overdue.html" in p and "unescaped" in p for p in problems), problems
+
+
+def test_the_bundle_template_params_carry_its_one_reply_code(renderer):
+    """Templated SMS (Alibaba/Tencent) of a bundle end with ``code``: the one code that signs for every case
+    in it (issue 17); empty when replies are off, so the registered text still reads."""
+    (_, with_code), (_, without) = sample_contexts("bundle")
+    params = renderer.sms_params("bundle", with_code)
+    assert list(params)[-1] == "code" and params["code"] == "4821"
+    assert renderer.sms_params("bundle", without)["code"] == ""
