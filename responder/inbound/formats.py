@@ -68,16 +68,19 @@ def tencent(body: bytes) -> list[Reply]:
     return [Reply("tencent", str(doc["mobile"]), str(doc["text"]), sent, _key("tencent", doc["mobile"], t, doc["text"]))]
 
 
+def _rows(body: bytes, *, json_body: bool) -> list[Any]:
+    """A push's rows: a JSON object or array, or one set of form fields."""
+    if json_body:
+        doc = _json(body)
+        return doc if isinstance(doc, list) else [doc]
+    return [dict(parse_qsl(body.decode("utf-8", "replace")))]
+
+
 def gateway(body: bytes, content_type: str) -> list[Reply]:
     """The generic HTTP gateway's reply push (our own contract, docs/notifications.md): JSON or form fields
     ``phone``, ``text``, optional ``id`` (the gateway's reply id) and ``time`` (Beijing ``YYYY-MM-DD HH:MM:SS``)."""
-    if "json" in content_type:
-        doc = _json(body)
-        rows = doc if isinstance(doc, list) else [doc]
-    else:
-        rows = [dict(parse_qsl(body.decode("utf-8", "replace")))]
     out = []
-    for i, row in enumerate(rows):
+    for i, row in enumerate(_rows(body, json_body="json" in content_type)):
         if not isinstance(row, dict) or not row.get("phone") or "text" not in row:
             raise ValueError(f"第 {i + 1} 条缺少 phone 或 text")
         key = f"gateway:{row['id']}" if row.get("id") else _key("gateway", row["phone"], row.get("time"), row["text"])
@@ -90,13 +93,8 @@ def cmcc_mas(body: bytes, content_type: str) -> list[Reply]:
     that shows it, docs/notifications.md): JSON (an object or an array) or form fields ``mobile``, ``smsContent``,
     ``sendTime`` (Beijing ``yyyy-MM-dd HH:mm:ss``), ``addSerial`` (the extension the reply was sent to). It has
     no id: a replay is recognised by number, time and text."""
-    if "json" in content_type or body.lstrip()[:1] in (b"{", b"["):
-        doc = _json(body)
-        rows = doc if isinstance(doc, list) else [doc]
-    else:
-        rows = [dict(parse_qsl(body.decode("utf-8", "replace")))]
     out = []
-    for i, row in enumerate(rows):
+    for i, row in enumerate(_rows(body, json_body="json" in content_type or body.lstrip()[:1] in (b"{", b"["))):
         if not isinstance(row, dict) or not row.get("mobile") or "smsContent" not in row:
             raise ValueError(f"第 {i + 1} 条缺少 mobile 或 smsContent")
         out.append(Reply("cmcc_mas", str(row["mobile"]), str(row["smsContent"]), _bj(row.get("sendTime")),
