@@ -172,6 +172,11 @@ def _hits(kind: Kind, text: str, seg: Segmenter | None) -> list[str]:
     return hits
 
 
+SIMILE_RE = re.compile(r"(?:就像|好像|像是|像|如同|仿佛|犹如|宛如|好似|类似|跟|和)[^，,。；;！!？?“”\"\s]{1,10}?(?:一样|一般|似的|般)")
+"""像地震一样, 仿佛爆炸似的: a comparison describes how something felt; the thing compared with is not
+the event (issue 20, probe set e). Removed before the kind is chosen, so the real event words decide."""
+
+
 def detect_kind(routing: Routing, title: str, body: str,
                 seg: Segmenter | None = None) -> tuple[Kind | None, int, list[str]]:
     """The emergency kind a report is about, its score and the words that matched.
@@ -183,6 +188,7 @@ def detect_kind(routing: Routing, title: str, body: str,
     if routing.exclude is not None:
         title = routing.exclude.sub("", title)
         body = routing.exclude.sub("", body)
+    title, body = SIMILE_RE.sub("", title), SIMILE_RE.sub("", body)
     best: tuple | None = None
     words: list[str] = []
     for kind in routing.kinds:

@@ -76,6 +76,9 @@ def values(thresholds: Thresholds, std, facts: Facts, text: str, closure=None, f
         if felt is not None and felt[0] == "none":
             set_aside.append(f"震级{fmt_value(facts.magnitude)}级是外地或海域震中的震级（“{felt[1]}”），"
                              "本地仅有震感、无灾情，按本地实际影响定级")
+        elif felt is not None and felt[0] == "minor":
+            set_aside.append(f"震级{fmt_value(facts.magnitude)}级是外地或海域震中的震级（“{felt[1]}”），"
+                             "本地仅有轻微影响（物品掉落、轻微受伤），按本地实际影响定级")
         elif felt is not None and felt[0] == "silent":
             possible["magnitude"] = facts.magnitude  # the epicentre is elsewhere: a possibility, not a stated fact
         else:
