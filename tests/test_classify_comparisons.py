@@ -89,3 +89,18 @@ def test_this_quake_beside_a_remembered_one_still_counts(clf):
     """The background cue covers its own clause: this quake's 6.2级 still starts the 5-hour clock."""
     d = clf.classify("石门乡6.2级地震", "8日凌晨石门乡发生6.2级地震，多处房屋倒塌。二十年前此地曾有7.0级地震。")
     assert d.clock == "5h" and _is_quake(d)
+
+
+# --- epidemic rows counted in cases ---------------------------------------------------------------
+
+def test_plague_and_cholera_case_counts_reach_their_major_rows(clf):
+    """rules.md §2.3.6: 肺鼠疫 5 cases in one county within 6 days, 霍乱 30 a week in one 市 → 重大.
+    Below those counts the county's 较大/一般 reading stays (5-hour clock kept by the escalation word)."""
+    plague = clf.classify("松岭县报告肺鼠疫病例", "松岭县某乡5天内先后报告6例肺鼠疫确诊病例，均在隔离治疗。")
+    assert plague.level == "II" and plague.clock == "5h", plague.reasons
+    few = clf.classify("松岭县报告肺鼠疫病例", "松岭县某乡报告3例肺鼠疫确诊病例，均在隔离治疗。")
+    assert few.level != "II" and few.clock == "5h"
+    cholera = clf.classify("河阳市报告霍乱病例", "本周河阳市共报告霍乱确诊病例35例，分布在3个县。")
+    assert cholera.level == "II", cholera.reasons
+    county = clf.classify("松岭县报告霍乱病例", "本周松岭县报告霍乱确诊病例12例。")
+    assert county.level == "III"
