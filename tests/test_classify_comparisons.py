@@ -104,3 +104,17 @@ def test_plague_and_cholera_case_counts_reach_their_major_rows(clf):
     assert cholera.level == "II", cholera.reasons
     county = clf.classify("松岭县报告霍乱病例", "本周松岭县报告霍乱确诊病例12例。")
     assert county.level == "III"
+
+
+# --- a stated leak of a named hazardous substance ------------------------------------------------
+
+def test_a_stated_leak_grades_its_evacuation_by_the_environmental_plan(clf):
+    """国办函〔2014〕119号: 疏散、转移人员1万人以上 → 重大, 5000 → 较大. A named substance leaking and people
+    moved because of it is that row as written, not only a conservative reading."""
+    big = clf.classify("液氨罐车侧翻泄漏 1.1万人疏散", "一辆液氨罐车在公路侧翻后发生泄漏，周边1.1万名群众紧急疏散，未造成人员伤亡。")
+    assert big.level == "II" and big.clock == "5h" and big.needs_review, big.reasons
+    mid = clf.classify("硫酸储罐泄漏 6000余人转移", "一家企业硫酸储罐发生泄漏，周边6000余名群众已转移，无人员伤亡。")
+    assert mid.level == "III" and mid.clock == "48h", mid.reasons
+    # A fire with people moved and no release named stays a precaution (the existing rule).
+    fire = clf.classify("影城起火 1.4万名观众撤离", "某影城放映厅起火冒烟，约1.4万名观众有序撤离，无人员伤亡。")
+    assert fire.clock == "48h"

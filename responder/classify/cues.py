@@ -89,6 +89,10 @@ INTAKE_SCALE = (("I", re.compile(r"设区的市|地级市")), ("II", re.compile(
 # a crowd leaving a smoky mall is not a 突发环境事件.
 POLLUTANT_RE = re.compile(r"泄漏|泄露|毒气|有毒|有害|污染|化学品|危化|化工|氯气|氨|硫化氢|苯|光气|氰|农药|油品|燃油|柴油|汽油|"
                           r"尾矿|废水|废气|排放|扩散|刺激性气味")
+HAZARD_RE = re.compile(r"液氯|氯气|液氨|氨气|硫化氢|光气|氰化|苯|甲醛|硫酸|盐酸|硝酸|农药|危化品|危险化学品|有毒气体|毒气|"
+                       r"化学品|油品|燃油|柴油|汽油|原油")
+"""A hazardous substance named (not the bare word 化工): with a stated release it makes the evacuation the
+environmental plan's own row."""
 RELEASE_RE = re.compile(r"泄漏|泄露|毒气|有毒|有害|污染|废水|废气|排放|扩散|刺激性气味|毒烟|外溢|溢出")
 """A release named in words. A substance alone (化工园区 … 储罐起火 … 未造成人员伤亡) is a fire at a chemical
 site whose people were moved as a precaution, not a 突发环境事件, when the text also closes the toll."""
