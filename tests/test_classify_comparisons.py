@@ -118,3 +118,11 @@ def test_a_stated_leak_grades_its_evacuation_by_the_environmental_plan(clf):
     # A fire with people moved and no release named stays a precaution (the existing rule).
     fire = clf.classify("影城起火 1.4万名观众撤离", "某影城放映厅起火冒烟，约1.4万名观众有序撤离，无人员伤亡。")
     assert fire.clock == "48h"
+
+
+def test_words_that_only_look_like_a_comparison_keep_the_kind(clf):
+    """和…一般 is no simile (定为一般事故), nor is 录像: the explosion named there still sets the kind."""
+    d = clf.classify("化肥厂事故通报", "经调查，该起火灾和爆炸事故定为一般事故，事故造成2人死亡。")
+    assert d.category == "事故灾难" and d.level == "IV", d.reasons
+    d = clf.classify("监控画面曝光", "监控录像显示仓库爆炸瞬间火光冲天，事故造成4人死亡。")
+    assert d.category == "事故灾难" and d.level == "III", d.reasons
