@@ -126,3 +126,14 @@ def test_words_that_only_look_like_a_comparison_keep_the_kind(clf):
     assert d.category == "事故灾难" and d.level == "IV", d.reasons
     d = clf.classify("监控画面曝光", "监控录像显示仓库爆炸瞬间火光冲天，事故造成4人死亡。")
     assert d.category == "事故灾难" and d.level == "III", d.reasons
+
+
+def test_a_time_word_that_dates_a_thing_is_not_a_remembered_event(clf):
+    """493号: 10 deaths → 重大. "3年前建成的大桥", "当年投产的煤矿" describe the thing that failed; a clause
+    that also dates this event (昨日) is this event. Those tolls are graded, never set aside."""
+    for title, body in (("大桥垮塌", "3年前建成的一座大桥昨日垮塌，造成12人死亡。"),
+                        ("煤矿瓦斯爆炸", "这座当年投产的煤矿发生瓦斯爆炸，12人遇难。"),
+                        ("隧道塌方", "两年前开工的隧道发生塌方，11名工人遇难。"),
+                        ("化工厂爆炸", "曾经多次被查处的化工厂昨日爆炸，10人死亡。")):
+        d = clf.classify(title, body)
+        assert d.level == "II" and d.clock == "5h" and not d.set_aside, (body, d.reasons, d.set_aside)
