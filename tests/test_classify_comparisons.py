@@ -64,6 +64,13 @@ def test_a_distant_quake_with_serious_local_harm_keeps_the_clock(clf):
     assert d.clock == "5h", d.reasons
 
 
+def test_unknown_hurt_or_fallen_masonry_from_a_distant_quake_keep_the_clock(clf):
+    """"有群众受伤" (how many unknown) and 墙体掉落 (a building's fabric) are not trivial: 5 hours as before."""
+    for local in ("我县震感强烈，有群众受伤。", "我县震感强烈，部分老房墙体掉落。"):
+        d = clf.classify("邻省地震 我县震感强烈", "昨夜邻省发生6.5级地震，震中距我县约150公里。" + local)
+        assert d.clock == "5h", (local, d.reasons)
+
+
 def test_many_injured_by_a_distant_quake_keep_the_clock(clf):
     """Light-injury words do not shrink a large count: 20 hurt here is not trivial."""
     d = clf.classify("邻省5.8级地震 我县20人受伤",

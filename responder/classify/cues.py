@@ -68,6 +68,10 @@ LOCAL_DAMAGE_RE = re.compile(r"倒塌|垮塌|坍塌|损毁|毁坏|受损|损坏|
 SERIOUS_LOCAL_RE = re.compile(r"倒塌|垮塌|坍塌|损毁|毁坏|受损|损坏|开裂|裂缝|伤亡|死亡|遇难|重伤|被困|失踪|被埋")
 """Local harm that keeps the epicentre's magnitude in play (the 5-hour clock stays): a building
 damaged, a person dead, trapped or missing. Goods fallen from shelves and a light scrape do not."""
+HURT_RE = re.compile(r"受伤|伤者|伤员|轻伤|擦伤|划伤|扭伤|磕伤")
+FELL_RE = re.compile(r"掉落|脱落|坠落")
+TRIVIAL_FALL_RE = re.compile(r"(?:商品|货物|物品|东西|杂物|杯|碗|盘|瓶|书|摆件|饰品|花盆)[^，。；]{0,6}?(?:掉落|掉下|落地|摔落|散落)")
+"""Goods and household objects fallen: trivial. A wall, tiles or a ceiling falling (墙体掉落) is damage."""
 LIGHT_INJURY_RE = re.compile(r"轻微|轻伤|擦伤|皮外伤|扭伤|划伤|磕伤")
 MINOR_INJURED = 3
 """A few lightly hurt people where a distant quake was felt (probe set e): the rules grade a felt-far-away
@@ -210,9 +214,11 @@ def _felt_elsewhere(kind: Kind, std, facts: Facts, text: str):
     inj = facts.get("injuries")
     if inj is not None and not (inj.high <= MINOR_INJURED and LIGHT_INJURY_RE.search(text)):
         return ("damage", phrase)
-    if _affirmed(SERIOUS_LOCAL_RE, text):
+    if inj is None and _affirmed(HURT_RE, text):
+        return ("damage", phrase)  # people hurt, how many unknown
+    if _affirmed(SERIOUS_LOCAL_RE, text) or _affirmed(FELL_RE, TRIVIAL_FALL_RE.sub("", text)):
         return ("damage", phrase)
-    if inj is not None or _affirmed(LOCAL_DAMAGE_RE, text):
+    if inj is not None or TRIVIAL_FALL_RE.search(text):
         return ("minor", phrase)
     if LOCAL_NONE_RE.search(text):
         return ("none", phrase)
