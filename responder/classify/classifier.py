@@ -324,6 +324,12 @@ class Classifier:
             else:
                 reasons.append(f"文中称“{phrase}”（{std.name}，{row.cite}，{LEVEL_NAMES[row.level]}）")
                 fact_rank = max(fact_rank, RANK[row.level])
+        env_rank, env_stated = evacuation_rank(self.thresholds, kind, std, possible, metrics, reasons, full, set_aside,
+                                               closure is not None, stated)
+        if env_stated:
+            fact_rank = max(fact_rank, env_rank)
+            # An accident graded by another plan's row: the pollution's extent is for 生态环境分局 to confirm.
+            review.append("按《国家突发环境事件应急预案》的疏散标准定级，请与县生态环境分局核实污染范围")
         rank = fact_rank
         for hit in _top_per_metric(stated_hits, fact_rank):
             reasons.append(reason_for(hit, metrics, shown))
@@ -365,9 +371,7 @@ class Classifier:
                 doubts.append(f"被困{_qty(trapped)}人未见获救，按可能死亡计")
         if felt is not None and felt[0] == "silent" and possible_rank > rank:
             doubts.append(f"震中在外地或海域（“{felt[1]}”），本地灾情未说明，按该震级在人口较密集地区的初判计")
-        env_rank = evacuation_rank(self.thresholds, kind, std, possible, metrics, reasons, full, set_aside,
-                                   closure is not None)
-        if env_rank > strict_rank:
+        if not env_stated and env_rank > strict_rank:
             strict_rank = env_rank
             doubts.append("疏散转移人数达到《国家突发环境事件应急预案》的重大标准，污染范围未知")
         esc = self._escalates(full)

@@ -65,6 +65,17 @@ may still be inside the county (距县城30公里的某镇), so it does not coun
 QUAKE_OFFSHORE_RE = re.compile(r"(?:海域|近海|远海|海上|海底)[^，。；]{0,12}?(?:\d(?:\.\d)?级|地震)")
 FELT_RE = re.compile(r"震感|有感|感觉到|感到|晃动|摇晃|波及")
 LOCAL_DAMAGE_RE = re.compile(r"倒塌|垮塌|坍塌|损毁|毁坏|受损|损坏|开裂|裂缝|掉落|伤亡|死亡|遇难|受伤|被困|失踪")
+SERIOUS_LOCAL_RE = re.compile(r"倒塌|垮塌|坍塌|损毁|毁坏|受损|损坏|开裂|裂缝|伤亡|死亡|遇难|重伤|被困|失踪|被埋")
+"""Local harm that keeps the epicentre's magnitude in play (the 5-hour clock stays): a building
+damaged, a person dead, trapped or missing. Goods fallen from shelves and a light scrape do not."""
+HURT_RE = re.compile(r"受伤|伤者|伤员|轻伤|擦伤|划伤|扭伤|磕伤")
+FELL_RE = re.compile(r"掉落|脱落|坠落")
+TRIVIAL_FALL_RE = re.compile(r"(?:商品|货物|物品|东西|杂物|杯|碗|盘|瓶|书|摆件|饰品|花盆)[^，。；]{0,6}?(?:掉落|掉下|落地|摔落|散落)")
+"""Goods and household objects fallen: trivial. A wall, tiles or a ceiling falling (墙体掉落) is damage."""
+LIGHT_INJURY_RE = re.compile(r"轻微|轻伤|擦伤|皮外伤|扭伤|划伤|磕伤")
+MINOR_INJURED = 3
+"""A few lightly hurt people where a distant quake was felt (probe set e): the rules grade a felt-far-away
+report by what happened where it was felt; a handful of scrapes is not 较大 there."""
 LOCAL_NONE_RE = re.compile(r"(?:无|未|没有|暂无|尚无|未收到|未接到|未发现|未见)(?:造成)?(?:任何)?(?:人员伤亡|伤亡|灾情|损失|房屋(?:倒塌|损坏|受损)|"
                            r"财产损失|险情|损坏|破坏)")
 _NEG_IN_CLAUSE = re.compile(r"(?:无|未|没有|暂无|尚无|并无)(?!限)")
@@ -82,6 +93,10 @@ INTAKE_SCALE = (("I", re.compile(r"设区的市|地级市")), ("II", re.compile(
 # a crowd leaving a smoky mall is not a 突发环境事件.
 POLLUTANT_RE = re.compile(r"泄漏|泄露|毒气|有毒|有害|污染|化学品|危化|化工|氯气|氨|硫化氢|苯|光气|氰|农药|油品|燃油|柴油|汽油|"
                           r"尾矿|废水|废气|排放|扩散|刺激性气味")
+HAZARD_RE = re.compile(r"液氯|氯气|液氨|氨气|硫化氢|光气|氰化|苯|甲醛|硫酸|盐酸|硝酸|农药|危化品|危险化学品|有毒气体|毒气|"
+                       r"化学品|油品|燃油|柴油|汽油|原油")
+"""A hazardous substance named (not the bare word 化工): with a stated release it makes the evacuation the
+environmental plan's own row."""
 RELEASE_RE = re.compile(r"泄漏|泄露|毒气|有毒|有害|污染|废水|废气|排放|扩散|刺激性气味|毒烟|外溢|溢出")
 """A release named in words. A substance alone (化工园区 … 储罐起火 … 未造成人员伤亡) is a fire at a chemical
 site whose people were moved as a precaution, not a 突发环境事件, when the text also closes the toll."""
@@ -181,7 +196,8 @@ def _affirmed(rx: re.Pattern, text: str) -> str | None:
 
 def _felt_elsewhere(kind: Kind, std, facts: Facts, text: str):
     """A quake whose epicentre is elsewhere (邻省…发生5.7级地震) or offshore (海域), reported where it was
-    felt: ("none", phrase) when no damage is reported here, ("damage", phrase) when some is (the
+    felt: ("none", phrase) when no damage is reported here, ("minor", phrase) when only trivial effects
+    are (goods fell, a light scrape: graded like "none"), ("damage", phrase) when some is (the
     magnitude then counts as before), ("silent", phrase) when the text does not say. The quake plan
     (2012) grades the epicentre's area by magnitude and population; this county answers for what
     happened here (issue 20)."""
@@ -193,10 +209,17 @@ def _felt_elsewhere(kind: Kind, std, facts: Facts, text: str):
         if m is None or not FELT_RE.search(text):
             return None
     phrase = m.group(0)
-    if any(facts.get(x) for x in ("deaths", "missing", "serious_injuries", "injuries", "trapped", "casualties")):
+    if any(facts.get(x) for x in ("deaths", "missing", "serious_injuries", "trapped", "casualties")):
         return ("damage", phrase)
-    if _affirmed(LOCAL_DAMAGE_RE, text):
+    inj = facts.get("injuries")
+    if inj is not None and not (inj.high <= MINOR_INJURED and LIGHT_INJURY_RE.search(text)):
         return ("damage", phrase)
+    if inj is None and _affirmed(HURT_RE, text):
+        return ("damage", phrase)  # people hurt, how many unknown
+    if _affirmed(SERIOUS_LOCAL_RE, text) or _affirmed(FELL_RE, TRIVIAL_FALL_RE.sub("", text)):
+        return ("damage", phrase)
+    if inj is not None or TRIVIAL_FALL_RE.search(text):
+        return ("minor", phrase)
     if LOCAL_NONE_RE.search(text):
         return ("none", phrase)
     return ("silent", phrase)

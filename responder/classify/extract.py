@@ -167,6 +167,22 @@ BACKGROUND_RE = re.compile(
     r"(?:全市|全县|全省|全国|全区|辖区|本市|本县)[^，。；]{0,10}累计|累计[^，。；]{0,6}(?:全市|全县|全省|全国)|"
     r"(?:共|累计|先后)发生[^，。；]{0,16}?(?:\d+|[一二三四五六七八九十两]+)起)"
     r"(?![^，。；]{0,2}(?:最|首))")
+PAST_RE = re.compile(r"(?:\d+|[一二三四五六七八九十两几数]+)(?:多|余)?年(?:多)?(?:前|以前)|当年|那年|历史上|曾经")
+PRESENT_RE = re.compile(r"此次|本次|这次|这起|该起|目前|昨日|昨天|今日|今天|今晨|昨晚|昨夜|日前|近日|凌晨|上午|下午|傍晚|"
+                        r"夜间|晚间|\d+日|\d+时")
+ATTRIBUTIVE_PAST_RE = re.compile(r"(?:建成|开工|投产|修建|竣工|开业|启用|投用|改造|翻修|购置|安装|入住|通车|成立|搬入|查处|整改|"
+                                 r"建设|建造|搬迁|挂牌|运营)[^，。；]{0,4}?的")
+"""A remembered event (十年前那场6.8级地震死了200多人, 当年…, 历史上…, 曾经…): its figures are background (probe set
+e). Unlike BACKGROUND_RE the cue covers its own clause only, and not when the clause also dates this event
+(昨日, 凌晨, 3日) or the time word only describes a thing (3年前建成的大桥 … 垮塌)."""
+
+
+def _remembered(seg: str) -> bool:
+    m = PAST_RE.search(seg)
+    return (m is not None and not PRESENT_RE.search(seg)
+            and not ATTRIBUTIVE_PAST_RE.match(seg, m.end()) and not ATTRIBUTIVE_PAST_RE.search(seg[m.end():m.end() + 14]))
+
+
 THIS_EVENT_RE = re.compile(r"此次|本次|这次|这起|该起|此起|目前|现场")
 _SENTENCE_RE = re.compile(r"[^。；;！!？?\n\r]+")
 _CLAUSE_RE = re.compile(r"[^，,。；;！!？?\n\r]+")
@@ -177,7 +193,7 @@ _SEGMENT_SPLIT = re.compile(r"(?<=[^\d\s])\s+(?=[^\d\s])")
 def extract(text: str) -> Facts:
     """Facts from already-normalised text (see :func:`responder.classify.numerals.normalise`)."""
     facts = Facts(body_start=text.find("\n") + 1)
-    any_background = BACKGROUND_RE.search(text) is not None  # most reports have none: skip the scoping
+    any_background = BACKGROUND_RE.search(text) is not None or PAST_RE.search(text) is not None  # most have none
     for sm in _SENTENCE_RE.finditer(text):
         background = False
         base = sm.start()
@@ -190,8 +206,9 @@ def extract(text: str) -> Facts:
                         background = True
                     elif background and THIS_EVENT_RE.search(seg):
                         background = False
-                _clause(seg, facts, pos + off, background)
-                _money(seg, facts, background)
+                here = background or (any_background and _remembered(seg))
+                _clause(seg, facts, pos + off, here)
+                _money(seg, facts, here)
     _magnitude(text, facts)
     _blockade(text, facts)
     m = VAGUE_CASUALTY_RE.search(text)
@@ -202,7 +219,7 @@ def extract(text: str) -> Facts:
 
 def _segments(clause: str) -> list[tuple[str, int]]:
     """The clause, split at a headline space only where a background cue starts a new part."""
-    if not BACKGROUND_RE.search(clause):
+    if not BACKGROUND_RE.search(clause) and not PAST_RE.search(clause):
         return [(clause, 0)]
     out, start = [], 0
     for m in _SEGMENT_SPLIT.finditer(clause):
@@ -347,7 +364,7 @@ def _past(text: str, pos: int, latest_year: int | None) -> bool:
     start = max((m.end() for m in _CLAUSE_START.finditer(text, 0, pos)), default=0)
     end_m = _CLAUSE_START.search(text, pos)
     clause = text[start:end_m.start() if end_m else len(text)]
-    if HISTORY_RE.search(clause):
+    if HISTORY_RE.search(clause) or _remembered(clause):
         return True
     return latest_year is not None and any(int(y) < latest_year for y in YEAR_RE.findall(clause))
 

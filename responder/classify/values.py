@@ -6,7 +6,7 @@ quake felt far away). Pure functions over :class:`Facts`.
 
 from __future__ import annotations
 
-from .cues import POLLUTANT_RE, RELEASE_RE, _affirmed, _open_missing, _open_trapped, _qty
+from .cues import HAZARD_RE, POLLUTANT_RE, RELEASE_RE, _affirmed, _open_missing, _open_trapped, _qty
 from .extract import Facts
 from .numerals import INF
 from .grade import RANK, Thresholds, fmt_value, grade, reason_for
@@ -25,15 +25,20 @@ def cases_seen(facts: Facts, stated: dict, possible: dict, shown: dict, reasons:
     reasons.append(f"就诊/住院{_qty(q)}人按中毒（发病）人数计（食物中毒以发病人数分级）")
 
 def evacuation_rank(thresholds: Thresholds, kind: Kind, std, possible: dict, metrics: dict, reasons: list[str],
-                     text: str = "", set_aside: list[str] | None = None, closed: bool = False) -> int:
+                     text: str = "", set_aside: list[str] | None = None, closed: bool = False,
+                     stated: dict | None = None) -> tuple[int, bool]:
     """A mass evacuation graded by the environmental plan when the event's own standard has no
     evacuation criterion: a leak or explosion that moves ten thousand people may be a 重大
     突发环境事件 (国办函〔2014〕119号), whatever the accident table says. Only for accidents
-    (事故灾难): after an earthquake or a flood, moving people out is the response, not a leak."""
+    (事故灾难): after an earthquake or a flood, moving people out is the response, not a leak.
+
+    Returns the rank and whether it is stated: a release stated in words (液氯泄漏) of a named hazardous
+    substance with a stated evacuation count is the plan's row as written (probe set e: a chlorine leak
+    moving 1.2万 people is 重大, a pesticide leak moving 9000 较大); otherwise it is a conservative reading."""
     env = thresholds.standards.get("env_2014")
     if (env is None or std is env or kind.category != "事故灾难" or "evacuated" not in possible
             or any(r.metric == "evacuated" for r in std.rules)):
-        return 0
+        return 0, False
     # A release stated (not 未发生泄漏) is graded; a hazardous substance alone only while the toll is open
     # and no release is denied.
     released = _affirmed(RELEASE_RE, text) is not None
@@ -41,12 +46,17 @@ def evacuation_rank(thresholds: Thresholds, kind: Kind, std, possible: dict, met
         if set_aside is not None:
             set_aside.append(f"疏散转移{fmt_value(possible['evacuated'])}人是避险措施，文中未提到污染物泄漏或扩散，"
                              "不按突发环境事件的疏散标准分级，也不计为伤亡或被困")
-        return 0
+        return 0, False
+    if released and stated is not None and "evacuated" in stated and _affirmed(HAZARD_RE, text):
+        hits = grade(env, {"evacuated": stated["evacuated"]}, strict=False)
+        if hits:
+            reasons.append(f"{reason_for(hits[0], metrics)}（文中称危险物质泄漏并疏散群众）")
+            return RANK[hits[0].rule.level], True
     hits = grade(env, {"evacuated": possible["evacuated"]}, strict=True)
     if not hits:
-        return 0
+        return 0, False
     reasons.append("保守判断：" + reason_for(hits[0], metrics))
-    return RANK[hits[0].rule.level]
+    return RANK[hits[0].rule.level], False
 
 
 def values(thresholds: Thresholds, std, facts: Facts, text: str, closure=None, felt=None,
@@ -76,6 +86,9 @@ def values(thresholds: Thresholds, std, facts: Facts, text: str, closure=None, f
         if felt is not None and felt[0] == "none":
             set_aside.append(f"震级{fmt_value(facts.magnitude)}级是外地或海域震中的震级（“{felt[1]}”），"
                              "本地仅有震感、无灾情，按本地实际影响定级")
+        elif felt is not None and felt[0] == "minor":
+            set_aside.append(f"震级{fmt_value(facts.magnitude)}级是外地或海域震中的震级（“{felt[1]}”），"
+                             "本地仅有轻微影响（物品掉落、轻微受伤），按本地实际影响定级")
         elif felt is not None and felt[0] == "silent":
             possible["magnitude"] = facts.magnitude  # the epicentre is elsewhere: a possibility, not a stated fact
         else:
