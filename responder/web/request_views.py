@@ -24,6 +24,7 @@ from responder.disclosure import service
 from responder.disclosure.service import ANSWER_LABELS, CHANNELS, PARTIES, RequestError
 from responder.models import AuditEvent, DisclosureRequest
 from responder.web import csrf
+from responder.web.actions import FormError, _text
 from responder.web.app import Console, log, login_required
 from responder.web.auth import Person
 
@@ -32,12 +33,7 @@ STATE_LABELS = {"open": "办理中", "paused": "暂停（征求意见）", "awai
 LIVE_STATES = ("open", "paused", "awaiting_correction")
 CALENDAR_LABELS = {"package": "官方安排（软件包）", "local": "官方安排（本地文件）", "unknown": "日历未知"}
 ACTIONS = ("answer", "extend", "pause", "resume", "correct")
-MAX_TEXT = 500
 MAX_CONTENT = 4000
-
-
-class FormError(ValueError):
-    pass
 
 
 def _scoped(q: Any, person: Person) -> Any:
@@ -120,15 +116,6 @@ async def _request_page(request: Request, console: Console, person: Person, rid:
 @login_required
 async def request_page(request: Request, console: Console, person: Person) -> Response:
     return await _request_page(request, console, person, request.path_params["rid"])
-
-
-def _text(form: Any, key: str, *, required: str | None = None, limit: int = MAX_TEXT) -> str:
-    v = str(form.get(key) or "").strip()
-    if required and not v:
-        raise FormError(required)
-    if len(v) > limit:
-        raise FormError(f"内容过长（最多 {limit} 个字符）")
-    return v
 
 
 def _date(form: Any, key: str, *, label: str, default: str | None = None) -> dt.date:
