@@ -34,8 +34,13 @@ NOT_THIS_LEVEL_BEFORE = re.compile(r"防范|遏制|防止|杜绝|避免|预防|�
 LEVEL_LIST_AFTER = re.compile(r"[、和及与或]")
 LIST_JOINERS = ("、", "和", "及", "与", "或")
 """A level named in a policy sentence or a list of levels (特别重大、重大、较大和一般) is not this event's."""
-DRILL_RE = re.compile(r"演练|演习|推演|实战化训练|模拟(?:演练|处置)")
+DRILL_RE = re.compile(r"演练|演习|推演|拉练|实战化训练|模拟(?:演练|处置)")
 HARM_IN_TITLE_RE = re.compile(r"事故|意外|伤亡|死亡|身亡|遇难|受伤|失踪|中毒")
+TRIAL_RE = re.compile(r"周年|一审|二审|终审|宣判|开庭|庭审|审理|判决|判处|获刑|被判|公诉|提起诉讼|再审")
+"""A court hearing a case (矿难责任人一审获刑) or an anniversary (矿难十周年): the toll in it is an event
+already reported and graded when it happened. The item is opinion to answer within 48 hours, not a new 突发事件 (突发事件应对法
+第2条: an event that happens suddenly)."""
+NEW_EVENT_IN_TITLE_RE = re.compile(r"发生|突发|起火|爆炸|坍塌|袭击|劫持")
 
 FIVE_HOUR_RANK = RANK["II"]
 OFFICE = "县政务公开办"
@@ -128,6 +133,9 @@ class Classifier:
         if DRILL_RE.search(ntitle) and not HARM_IN_TITLE_RE.search(ntitle):
             # An exercise (演练模拟6.5级地震造成30人死亡的情景) reports no event: ordinary opinion.
             return self._ordinary(ntitle, head, ["标题表明是演练、演习或推演，文中情景不是实际发生的事件"], review)
+        if TRIAL_RE.search(ntitle) and not NEW_EVENT_IN_TITLE_RE.search(ntitle):
+            return self._ordinary(ntitle, head, ["标题表明是对已发生事件的审判或周年纪念，文中伤亡属于当年的事件，不是新发生的突发事件"],
+                                  review)
         markers = self._markers(full)
         facts = extract(full)
 
@@ -190,10 +198,12 @@ class Classifier:
         routing = [r for r in d.reasons if r.startswith(("公开领域", "未匹配到公开领域"))]
         facts = {**rumoured.facts, "debunked": phrase}
         if rumoured.clock == "5h" and major:
-            reasons = (f"文中称相关说法“{phrase}”，但传言所称事件可能达到{rumoured.level_name or '重大'}："
+            # A rumoured 溃坝 with no figures is graded 一般 on its numbers; what it may reach is 重大.
+            claimed = rumoured.level_name if rumoured.level in ("I", "II") else "重大"
+            reasons = (f"文中称相关说法“{phrase}”，但传言所称事件可能达到{claimed}："
                        "确认辟谣属实前按5小时时限处理", *routing, CLOCK_5H,
                        "需人工确认：请核实辟谣属实，再降为一般舆情（responder reclassify CASE none）")
-            doubts = (f"传言所称事件达到{rumoured.level_name or '重大'}，与“{phrase}”的说法矛盾，辟谣尚未经人工确认（谣言规则）",)
+            doubts = (f"传言所称事件达到{claimed}，与“{phrase}”的说法矛盾，辟谣尚未经人工确认（谣言规则）",)
             return Decision(None, None, rumoured.category, d.domain, d.department, d.co_departments, "5h", True,
                             reasons, facts, doubts)
         reasons = (f"文中称相关说法“{phrase}”，按一般舆情（澄清、辟谣）处理，不定应急等级", *routing, CLOCK_48H)

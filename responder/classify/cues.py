@@ -17,7 +17,7 @@ from .grade import RANK, Hit, fmt_value
 from .numerals import INF, Quantity
 from .route import Kind
 
-RUMOUR_RE = re.compile(r"网传|网曝|网帖称|传言|谣传|网上流传|网民称|网友称|有消息称|据传")
+RUMOUR_RE = re.compile(r"网传|网曝|网帖称|传言|谣传|网上流传|网民称|网友称|有消息称|据传|听说|据说|听人说")
 BURIED_RE = re.compile(r"被(?:掩)?埋")
 DEBUNK_RE = re.compile(r"(?:系|属|为|是)(?:谣言|不实信息|不实|虚假信息|编造)|纯属谣言|辟谣|网络谣言")
 WEAK_DEBUNK_RE = re.compile(r"并未发生|不实|失实|不属实|与事实不符|并非事实")

@@ -23,7 +23,7 @@ _NUM = rf"(?:\d+(?:\.\d+)?[{CN_CHARS}]*|[{CN_CHARS}]+)"
 _BODY = (rf"(?:[数几上](?=[十百千万亿])[十百千万亿]+[余多来]?|{_NUM}(?:[余多来几][十百千万亿]*)?"
          rf"(?:(?:至|到|-|~)\d+(?:\.\d+)?[十百千万亿]*[余多]?)?)")
 PERSON_RE = re.compile(
-    rf"(?P<q>(?:{_PRE})?(?:{_BODY}|多|若干|数|几))(?P<m>名|人|位|例|口|具)(?P<post>左右|上下|以上)?(?!次|民|类|们|员|士|选)"
+    rf"(?P<q>(?:{_PRE})?(?:{_BODY}|多|若干|数|几))(?P<m>名|人|位|例|口|具|个人)(?P<post>左右|上下|以上)?(?!次|民|类|们|员|士|选)"
     rf"|(?P<q2>(?:{_PRE})?{_BODY})(?=[死伤亡]|失联|失踪)"
 )
 MONEY_RE = re.compile(rf"(?P<q>(?:{_PRE})?(?:{_BODY}))(?:元|人民币)")
@@ -51,7 +51,7 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "serious_injuries": ("重伤", "危重", "病危", "伤势严重", "伤势较重", "伤情严重", "生命垂危", "重症", "伤重"),
     "deaths": ("死亡", "遇难", "罹难", "身亡", "丧生", "殒命", "丧命", "毙命", "遇害", "溺亡", "离世", "去世",
                "死者", "遇难者", "罹难者", "牺牲", "烧死", "熏死", "砸死", "压死", "撞死", "淹死", "炸死", "闷死",
-               "砍死", "杀死", "摔死", "致死", "被杀", "遗体", "尸体", "抢救无效"),
+               "砍死", "杀死", "摔死", "致死", "被杀", "遗体", "尸体", "抢救无效", "不治"),
     "injuries": ("受伤", "负伤", "伤者", "伤员", "轻伤", "轻微伤", "擦伤", "伤病员"),
     "poisoned": ("中毒", "发病", "不适", "症状", "病例", "患者"),
     "trapped": ("被困", "未能升井", "未升井", "困在井下", "未能撤出", "未撤出", "未能撤离", "涉险", "受困", "困于",
@@ -63,8 +63,11 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "hospitalized": ("送医", "入院", "住院", "就医", "就诊", "留观", "送往医院", "送院"),
 }
 _SINGLE = {"死": "deaths", "亡": "deaths", "伤": "injuries"}
+_COLLOQUIAL = {"死了": "deaths"}
+"""死了十几个人 (a post, a witness) counts the dead; 热死了, 气死了 alone say nothing, so the word is never
+noted as a death without a count."""
 _WORD_METRIC = {w: m for m, ws in _KEYWORDS.items() for w in ws}
-_ALL_WORDS = sorted(_WORD_METRIC, key=len, reverse=True) + list(_SINGLE)
+_ALL_WORDS = sorted([*_WORD_METRIC, *_COLLOQUIAL], key=len, reverse=True) + list(_SINGLE)
 KEYWORD_RE = re.compile("|".join(re.escape(w) + ("(?![亡伤者])" if w.endswith("死") and len(w) > 1 else "")
                                   for w in _ALL_WORDS))
 """炸死 must not swallow the 死 of 爆炸死亡30人 (the count then bound to nothing)."""
@@ -116,6 +119,10 @@ class Facts:
         numeric = [q for q in ms if not q.vague] or ms
         best = max(numeric, key=lambda q: (q.low, q.high))
         high = max(q.high for q in numeric)
+        if metric == "deaths":
+            split = _split_toll(found, self.body_start)
+            if split is not None and split.low > best.low:
+                best, high = split, max(high, split.high)
         extras = [m for m in found if m.extra and not m.quantity.vague]
         if extras:
             # 7人当场死亡，另有3人…死亡: the figure before the first 另有, plus what is added (not the largest).
@@ -151,6 +158,25 @@ class Facts:
         return out
 
 
+ON_SITE_RE = re.compile(r"当场|现场")
+LATER_DEATH_RE = re.compile(r"抢救无效|医治无效|送医途中|送医后|送院后|途中|不治|伤重")
+
+
+def _split_toll(found: list[Mention], body_start: int) -> Quantity | None:
+    """Deaths reported in two disjoint groups (7人当场死亡 … 4人经抢救无效死亡): those who died at the
+    scene and those who died later are different people, so the toll is their sum (11, 重大 under 493号
+    第三条), whichever order the report gives them in. None unless both groups are stated with digits
+    in the body. Where the report also states the total, the total is never smaller than this sum."""
+    body = [m for m in found if m.pos >= body_start and not m.quantity.vague]
+    here = [m.quantity for m in body if ON_SITE_RE.search(m.evidence)]
+    later = [m.quantity for m in body if LATER_DEATH_RE.search(m.evidence) and not ON_SITE_RE.search(m.evidence)]
+    if not here or not later:
+        return None
+    a = max(here, key=lambda q: (q.low, q.high))
+    b = max(later, key=lambda q: (q.low, q.high))
+    return Quantity(a.low + b.low, a.high + b.high, open=a.open or b.open)
+
+
 def _quantity(raw: str, post: str | None = None) -> Quantity | None:
     try:
         return parse_quantity(raw + (post or ""))
@@ -165,9 +191,11 @@ BACKGROUND_RE = re.compile(
     r"近(?:[一二三四五六七八九十两\d]+|几|数)年|同比|曾发生|曾经发生|发生过|以往|此前[^，。；]{0,12}发生|"
     r"曾(?:在|于|经)[^，。；]{0,12}?(?:发生|造成|导致)|每年|年均|平均每年|(?:入夏|入汛|入冬|暑期|暑假|汛期|寒假)以来|"
     r"(?:全市|全县|全省|全国|全区|辖区|本市|本县)[^，。；]{0,10}累计|累计[^，。；]{0,6}(?:全市|全县|全省|全国)|"
-    r"(?:共|累计|先后)发生[^，。；]{0,16}?(?:\d+|[一二三四五六七八九十两]+)起)"
+    r"(?:共|累计|先后)发生[^，。；]{0,16}?(?:\d+|[一二三四五六七八九十两]+)起|"
+    r"剧中|片中|影片中|电影中|小说中|故事中|剧情|模拟|为例|一审|二审|终审|宣判|判处|庭审|公诉|开庭审理|警示教育|典型案例)"
     r"(?![^，。；]{0,2}(?:最|首))")
-PAST_RE = re.compile(r"(?:\d+|[一二三四五六七八九十两几数]+)(?:多|余)?年(?:多)?(?:前|以前)|当年|那年|历史上|曾经")
+PAST_RE = re.compile(r"(?:\d+|[一二三四五六七八九十两几数]+)(?:多|余)?年(?:多)?(?:前|以前)|当年|那年|历史上|曾经|"
+                     r"(?<!\d)(?:19|20)\d\d年(?!\d|[一二三四五六七八九十]{1,2}月|以来|至今|[全上下]半?年)")
 PRESENT_RE = re.compile(r"此次|本次|这次|这起|该起|目前|昨日|昨天|今日|今天|今晨|昨晚|昨夜|日前|近日|凌晨|上午|下午|傍晚|"
                         r"夜间|晚间|\d+日|\d+时")
 ATTRIBUTIVE_PAST_RE = re.compile(r"(?:建成|开工|投产|修建|竣工|开业|启用|投用|改造|翻修|购置|安装|入住|通车|成立|搬入|查处|整改|"
@@ -243,7 +271,7 @@ ADDED_RE = re.compile(r"(?:另有|另外有|此外有|还有|又有|另)$")
 def _states_harm(after: str) -> bool:
     """The words after a count say what happened to those people (在事故中丧生, 出现呕吐症状)."""
     for m in KEYWORD_RE.finditer(after):
-        if m.group(0) not in _SINGLE and _WORD_METRIC[m.group(0)] not in ("evacuated", "participants"):
+        if m.group(0) in _WORD_METRIC and _WORD_METRIC[m.group(0)] not in ("evacuated", "participants"):
             return not NEGATION_RE.search(after[max(0, m.start() - 6):m.start()])
     return False
 
@@ -268,7 +296,7 @@ def _clause(clause: str, facts: Facts, pos: int = -1, background: bool = False) 
         word = m.group(0)
         if NEGATION_RE.search(clause[max(0, m.start() - 6):m.start()]):
             continue
-        metric = _WORD_METRIC.get(word) or _SINGLE[word]
+        metric = _WORD_METRIC.get(word) or _COLLOQUIAL.get(word) or _SINGLE[word]
         tokens.append((m.start(), m.end(), "K", (word, metric)))
     if not tokens:
         return
@@ -284,7 +312,9 @@ def _clause(clause: str, facts: Facts, pos: int = -1, background: bool = False) 
         prev = tokens[i - 1] if i > 0 else None
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         target = None
-        if (prev is not None and prev[2] == "K" and (i - 1) not in claimed
+        subset = (prev is not None and nxt is not None and nxt[2] == "K" and nxt[3][0] not in _SINGLE
+                  and SUBSET_RE.search(clause[prev[1]:s]) is not None)
+        if (prev is not None and prev[2] == "K" and (i - 1) not in claimed and not subset
                 and s - prev[1] <= _MAX_BEFORE_GAP and prev[3][0] not in _SINGLE):
             target = i - 1
         elif nxt is not None and nxt[2] == "K":
@@ -315,9 +345,12 @@ def _clause(clause: str, facts: Facts, pos: int = -1, background: bool = False) 
     if background:
         return
     for i, (s, e, kind, payload) in enumerate(tokens):
-        if kind == "K" and i not in claimed and payload[0] not in _SINGLE:
+        if kind == "K" and i not in claimed and payload[0] not in _SINGLE and payload[0] not in _COLLOQUIAL:
             facts.unnumbered.add(payload[1])
 
+
+SUBSET_RE = re.compile(r"中(?:有|的)?$")
+"""伤者中有4人经抢救无效死亡: the count is a part of the group named before it and belongs to the word after."""
 
 _CHAIN_GAP = 4
 """Chars between a count's word and a death word that still speaks of the same people (中毒窒息死亡)."""
