@@ -84,3 +84,41 @@ def test_a_figureless_rumour_of_a_dam_break_names_what_it_may_reach(clf):
     d = clf.classify("网传“水库溃坝” 官方辟谣", "县水利局：水库运行正常，不存在溃坝，网传视频系外地旧视频。")
     assert d.clock == "5h" and d.needs_review
     assert any("可能达到重大" in r for r in d.reasons), d.reasons
+
+
+def test_people_still_being_searched_for_count_with_the_dead(clf):
+    """rules.md: missing count with the dead for the 5-hour clock. 6 bodies found and 4 仍在搜寻 are 10
+    (重大 by every casualty table); 6 found and all accounted for are not."""
+    open_ = clf.classify("学生溺水事件", "10名学生到河边游玩时落水，目前已有6人遗体被找到，4人仍在搜寻。")
+    assert open_.clock == "5h", open_.reasons
+    closed = clf.classify("学生溺水事件", "10名学生到河边游玩时落水，4人被救起，6人遗体已被找到。")
+    assert closed.clock == "48h", closed.reasons
+    beside = clf.classify("厂房坍塌", "事故造成3人死亡，另有10人被困，已救出2人。")
+    assert beside.clock == "5h", beside.reasons  # dead beside the trapped: 3 + 8 still open
+    searching = clf.classify("矿井透水", "井下12人被困，已找到2具遗体，救援仍在进行。")
+    assert searching.clock == "5h", searching.reasons  # 10 still unaccounted for
+
+
+def test_a_later_death_of_an_injured_person_is_a_death(clf):
+    """9 dead and 另有1名重伤者…不幸离世 make 10 (493号 第三条: 重大); 1 still being treated does not."""
+    died = clf.classify("KTV火灾", "火灾已造成9人死亡，另有1名重伤者在医院抢救中不幸离世。")
+    assert died.level == "II" and died.clock == "5h", died.reasons
+    alive = clf.classify("KTV火灾", "火灾已造成9人死亡，另有1名重伤者正在医院抢救。")
+    assert alive.level == "III" and alive.clock == "48h", alive.reasons
+
+
+def test_statistics_for_a_range_of_months_are_background(clf):
+    """今年1至11月…死亡32人 is a year's statistics, not one accident (493号 grades one accident)."""
+    stats = clf.classify("交警：全县交通事故死亡人数同比下降", "今年1至11月，全县交通事故死亡32人，同比下降15%。")
+    assert stats.clock == "48h", stats.reasons
+    one = clf.classify("高速公路连环相撞", "11月3日，高速公路发生多车相撞事故，造成14人死亡。")
+    assert one.clock == "5h" and one.level == "II"
+
+
+def test_a_quake_abroad_not_felt_here_is_not_graded_by_its_magnitude(clf):
+    """The quake plan grades the epicentre's area; a neighbouring country's M7.2 that nobody here felt
+    is opinion, not this county's 特别重大 event. One that killed 3 here is graded on that."""
+    far = clf.classify("邻国发生7.2级地震", "据中国地震台网测定，某邻国发生7.2级地震，我县无震感。")
+    assert far.clock == "48h", far.reasons
+    here = clf.classify("邻县6.5级地震波及我县", "受邻县6.5级地震影响，我县多处房屋倒塌，3人遇难。")
+    assert here.clock == "5h", here.reasons

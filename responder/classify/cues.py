@@ -77,7 +77,8 @@ MINOR_INJURED = 3
 """A few lightly hurt people where a distant quake was felt (probe set e): the rules grade a felt-far-away
 report by what happened where it was felt; a handful of scrapes is not 较大 there."""
 LOCAL_NONE_RE = re.compile(r"(?:无|未|没有|暂无|尚无|未收到|未接到|未发现|未见)(?:造成)?(?:任何)?(?:人员伤亡|伤亡|灾情|损失|房屋(?:倒塌|损坏|受损)|"
-                           r"财产损失|险情|损坏|破坏)")
+                           r"财产损失|险情|损坏|破坏|明显震感|震感)")
+"""我县无震感 (a quake in a neighbouring country): nothing was felt here, so nothing happened here."""
 _NEG_IN_CLAUSE = re.compile(r"(?:无|未|没有|暂无|尚无|并无)(?!限)")
 _NEG_BEFORE = re.compile(r"(?:无|未|没有|暂无|尚无|未发现|未见|不|未收到|未接到)(?:造成|导致)?(?:人员|房屋|任何)?$")
 
@@ -141,6 +142,9 @@ def _closure(facts: Facts, text: str) -> tuple[int, str] | None:
     return found
 
 
+BODY_FOUND_RE = re.compile(r"遗体|尸体|打捞")
+
+
 def _open_trapped(facts: Facts, text: str, closure=None):
     """Trapped people who may still die, and why the others are closed (rules §4.1 lists 被困 with the
     missing). Rescued, evacuated or moved to safety closes them; a partial rescue (已救出3人) only
@@ -167,10 +171,16 @@ def _open_trapped(facts: Facts, text: str, closure=None):
                 continue
             return None, f"被困{_qty(q)}人：文中称“{r.group(0)}”，已脱离危险，不按可能死亡计"
         rescued += sum(counts)
-    if rescued:
-        if rescued >= q.low and not still:
-            return None, f"被困{_qty(q)}人已获救{fmt_value(rescued)}人，不按可能死亡计"
-        return Quantity(max(q.low - rescued, 0), max(q.high - rescued, 0), open=q.open, vague=q.vague), None
+    # 10名学生落水…4人被救起，6人遗体已被找到: the bodies found are of the people trapped, not more of them.
+    found = sum(m.quantity.low for m in facts.mentions
+                if m.metric == "deaths" and not m.quantity.vague and BODY_FOUND_RE.search(m.evidence))
+    if rescued or found:
+        if rescued + found >= q.low and not still:
+            how = "、".join(x for x in (f"获救{fmt_value(rescued)}人" if rescued else "",
+                                        f"找到遗体{fmt_value(found)}人" if found else "") if x)
+            return None, f"被困{_qty(q)}人已{how}，均有下落，不按可能死亡计"
+        left = rescued + found
+        return Quantity(max(q.low - left, 0), max(q.high - left, 0), open=q.open, vague=q.vague), None
     return q, None
 
 
