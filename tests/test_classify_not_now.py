@@ -122,3 +122,20 @@ def test_a_quake_abroad_not_felt_here_is_not_graded_by_its_magnitude(clf):
     assert far.clock == "48h", far.reasons
     here = clf.classify("邻县6.5级地震波及我县", "受邻县6.5级地震影响，我县多处房屋倒塌，3人遇难。")
     assert here.clock == "5h", here.reasons
+
+
+def test_the_rest_of_those_aboard_are_missing_until_found(clf):
+    """rules.md: missing count with the dead. 45 aboard, 12 saved, 8 dead: the rest are unaccounted for and
+    the toll may pass 10 (重大, 493号). A boat whose 40 passengers were all saved is not."""
+    bus = clf.classify("客车坠江 车上45人", "客车坠入江中，已救起12人，确认死亡8人，其余人员下落不明，搜救仍在进行。")
+    assert bus.clock == "5h" and bus.needs_review, bus.reasons
+    boat = clf.classify("游船倾覆", "一艘载有40余名游客的游船在水库倾覆，已救起28人，其余人员正在搜救中。")
+    assert boat.clock == "5h" and boat.needs_review, boat.reasons
+    saved = clf.classify("游船倾覆", "一艘载有40余名游客的游船在水库倾覆，所有游客全部获救，无人员伤亡。")
+    assert saved.clock == "48h", saved.reasons
+
+
+def test_people_who_could_not_escape_a_fire_may_be_dead(clf):
+    """多名病人未能逃出 is an open toll (2007 fire standard: 10 deaths 重大): the stricter clock with review."""
+    d = clf.classify("县中医院住院部起火", "浓烟滚滚，据现场人员称有多名病人未能逃出。")
+    assert d.clock == "5h" and d.needs_review, d.reasons
