@@ -139,3 +139,43 @@ def test_people_who_could_not_escape_a_fire_may_be_dead(clf):
     """多名病人未能逃出 is an open toll (2007 fire standard: 10 deaths 重大): the stricter clock with review."""
     d = clf.classify("县中医院住院部起火", "浓烟滚滚，据现场人员称有多名病人未能逃出。")
     assert d.clock == "5h" and d.needs_review, d.reasons
+
+
+# --- found on probe set f (texts written here, not copied from it) ---------------------------------
+
+def test_a_driver_ramming_a_crowd_is_a_violent_crime(clf):
+    """2006 standard (社会安全): 3 deaths in a violent crime are 重大. Read as a road accident (493号) 4 deaths
+    would be 较大 and the 5-hour clock would be missed. A car that hits a railing is an accident."""
+    d = clf.classify("男子驾车冲撞广场人群", "一男子驾驶轿车冲撞正在晨练的人群，造成4人死亡、9人受伤，嫌疑人已被控制。")
+    assert d.clock == "5h" and d.category == "社会安全事件", d.reasons
+    crash = clf.classify("轿车撞上护栏", "一辆轿车撞上路边护栏，造成1人死亡。")
+    assert crash.clock == "48h" and crash.category != "社会安全事件"
+
+
+def test_gen_si_de_is_a_comparison_too(clf):
+    """"跟地震了似的" describes an explosion's blast: graded as an explosion (493号: loss ≥5000万 → 重大)."""
+    d = clf.classify("“跟地震了似的” 仓库爆炸", "居民说房子晃得跟地震了似的。事故造成2人死亡，直接经济损失5200万元。")
+    assert d.clock == "5h" and d.level == "II" and d.category == "事故灾难", d.reasons
+
+
+def test_a_class_b_disease_spreading_across_counties_at_over_twice_the_norm_is_major(clf):
+    """国家突发公共卫生事件应急预案 (2006): 乙、丙类传染病 in ≥2 counties at over twice the five-year weekly
+    average is 重大. Twice exactly, or one county, is not."""
+    spread = clf.classify("流行性腮腺炎疫情波及两县", "本周发病率为近五年同期平均水平的3.1倍。")
+    assert spread.clock == "5h" and spread.level == "II", spread.reasons
+    twice = clf.classify("流行性腮腺炎疫情波及两县", "本周发病率为近五年同期平均水平的2倍。")
+    assert twice.clock == "48h", twice.reasons
+
+
+def test_nobody_died_keeps_the_count_after_it_for_its_own_word(clf):
+    """无人死亡 38人重伤: 38 seriously injured is 较大 (493号: 10–49 重伤), not 38 dead (特别重大)."""
+    d = clf.classify("大巴侧翻 无人死亡 38人重伤", "事故未造成人员死亡。")
+    assert d.level == "III" and d.clock == "48h", d.reasons
+
+
+def test_responses_counted_in_a_year_are_not_this_events_level(clf):
+    """全年启动应急响应5次，其中Ⅲ级响应1次 is a year's statistics: no level marker of an event."""
+    d = clf.classify("全县防汛工作总结", "全年启动防汛应急响应5次，其中Ⅲ级响应1次，无人员伤亡。")
+    assert d.level in (None, "IV") and d.clock == "48h", d.reasons
+    now = clf.classify("我县启动防汛Ⅲ级应急响应", "受强降雨影响，县防指决定启动防汛Ⅲ级应急响应。")
+    assert now.level == "III"

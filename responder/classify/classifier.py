@@ -32,6 +32,8 @@ from .values import cases_seen, evacuation_rank, values
 
 NOT_THIS_LEVEL_BEFORE = re.compile(r"防范|遏制|防止|杜绝|避免|预防|坚决|严防|涉及|对于|针对|分为|包括|标准")
 LEVEL_LIST_AFTER = re.compile(r"[、和及与或]")
+LEVEL_COUNTED_AFTER = re.compile(r"[^，。；]{0,2}?(?:\d+|[一二三四五六七八九十两几]+)次")
+"""其中Ⅲ级响应2次: responses counted over a year's statistics, not this event's level."""
 LIST_JOINERS = ("、", "和", "及", "与", "或")
 """A level named in a policy sentence or a list of levels (特别重大、重大、较大和一般) is not this event's."""
 DRILL_RE = re.compile(r"演练|演习|推演|拉练|实战化训练|模拟(?:演练|处置)")
@@ -235,7 +237,8 @@ class Classifier:
             for m in mk.pattern.finditer(text):
                 # 防范遏制特别重大事故, 特别重大、重大突发事件的分级标准: the words, not this event's level.
                 before = text[max(0, m.start() - 10):m.start()]
-                if NOT_THIS_LEVEL_BEFORE.search(before) or before.endswith(LIST_JOINERS) or LEVEL_LIST_AFTER.match(text, m.end()):
+                if (NOT_THIS_LEVEL_BEFORE.search(before) or before.endswith(LIST_JOINERS) or LEVEL_LIST_AFTER.match(text, m.end())
+                        or LEVEL_COUNTED_AFTER.match(text, m.end())):
                     continue
                 found.append((mk.level, m.group(0)))
                 break

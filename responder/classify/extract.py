@@ -71,7 +71,8 @@ _ALL_WORDS = sorted([*_WORD_METRIC, *_COLLOQUIAL], key=len, reverse=True) + list
 KEYWORD_RE = re.compile("|".join(re.escape(w) + ("(?![亡伤者])" if w.endswith("死") and len(w) > 1 else "")
                                   for w in _ALL_WORDS))
 """炸死 must not swallow the 死 of 爆炸死亡30人 (the count then bound to nothing)."""
-NEGATION_RE = re.compile(r"(?:无|未|没有|暂无|尚无|未见|并无|不会)(?:造成)?(?:人员)?$")
+NEGATION_RE = re.compile(r"(?:无|未|没有|暂无|尚无|未见|并无|不会)(?:造成)?(?:人员|人)?$")
+"""无人死亡 49人重伤: the death word is denied and the count after it belongs to 重伤."""
 
 VAGUE_CASUALTY_RE = re.compile(r"伤亡惨重|死伤惨重|大量人员伤亡|重大人员伤亡|死伤无数|死伤枕藉")
 

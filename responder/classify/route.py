@@ -173,10 +173,11 @@ def _hits(kind: Kind, text: str, seg: Segmenter | None) -> list[str]:
 
 
 SIMILE_RE = re.compile(r"(?:(?<![录图影头画肖偶想塑镜])像是?|好像|如同|仿佛|犹如|宛如|好似)[^，,。；;！!？?“”\"\s]{1,10}?(?:一样|一般|似的|般)"
-                       r"|类似[^，,。；;！!？?“”\"\s]{1,10}?(?:一样|似的)")
+                       r"|类似[^，,。；;！!？?“”\"\s]{1,10}?(?:一样|似的)|跟[^，,。；;！!？?“”\"\s]{1,10}?似的")
 """像地震一样, 仿佛爆炸似的: a comparison describes how something felt; the thing compared with is not
 the event (issue 20, probe set e). Removed before the kind is chosen, so the real event words decide.
-Not 和/跟…一般 (该起火灾和爆炸事故定为一般事故) nor 录像/图像, where 像 is no comparison."""
+跟地震了似的 is one too (probe set f); not 和/跟…一般 (该起火灾和爆炸事故定为一般事故) nor 录像/图像, where 像 is no
+comparison."""
 
 
 def detect_kind(routing: Routing, title: str, body: str,
