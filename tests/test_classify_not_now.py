@@ -179,3 +179,21 @@ def test_responses_counted_in_a_year_are_not_this_events_level(clf):
     assert d.level in (None, "IV") and d.clock == "48h", d.reasons
     now = clf.classify("我县启动防汛Ⅲ级应急响应", "受强降雨影响，县防指决定启动防汛Ⅲ级应急响应。")
     assert now.level == "III"
+
+
+def test_people_still_under_rubble_in_unknown_numbers_keep_the_toll_open(clf):
+    """已救出23人，其余人员仍被埋压: how many remain is unsaid, and they may be dead (493号: 10 → 重大), so the
+    stricter clock runs with review. All of them out: no open toll."""
+    open_ = clf.classify("居民楼倒塌", "一栋六层居民楼突然倒塌，目前已救出23人，其余人员仍被埋压。")
+    assert open_.clock == "5h" and open_.needs_review, open_.reasons
+    out = clf.classify("居民楼倒塌", "一栋六层居民楼突然倒塌，被埋人员已全部救出，无人员死亡。")
+    assert out.clock == "48h", out.reasons
+
+
+def test_an_unexplained_illness_spreading_beyond_the_county_is_major(clf):
+    """国家突发公共卫生事件应急预案 (2006): 群体性不明原因疾病 spreading beyond one county is 重大; inside one
+    county it is 较大 at most."""
+    spread = clf.classify("村民不明原因发热", "近一周有20余名村民出现不明原因发热、皮疹，已扩散至邻县。")
+    assert spread.clock == "5h" and spread.level == "II", spread.reasons
+    local = clf.classify("村民不明原因发热", "近一周有20余名村民出现不明原因发热、皮疹，均在本村。")
+    assert local.clock == "48h", local.reasons

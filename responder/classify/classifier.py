@@ -38,6 +38,8 @@ LIST_JOINERS = ("、", "和", "及", "与", "或")
 """A level named in a policy sentence or a list of levels (特别重大、重大、较大和一般) is not this event's."""
 DRILL_RE = re.compile(r"演练|演习|推演|拉练|实战化训练|模拟(?:演练|处置)")
 HARM_IN_TITLE_RE = re.compile(r"事故|意外|伤亡|死亡|身亡|遇难|受伤|失踪|中毒")
+STILL_BURIED_RE = re.compile(r"(?:其余|剩余|其他)(?:人员|的人|群众|居民|工人)?(?:仍|尚|还)?(?:被埋|被掩埋|被埋压)")
+"""已救出23人，其余人员仍被埋压: how many are still under the rubble is not said, so the toll stays open."""
 TRIAL_RE = re.compile(r"周年|一审|二审|终审|宣判|开庭|庭审|审理|判决|判处|获刑|被判|公诉|提起诉讼|再审")
 """A court hearing a case (矿难责任人一审获刑) or an anniversary (矿难十周年): the toll in it is an event
 already reported and graded when it happened. The item is opinion to answer within 48 hours, not a new 突发事件 (突发事件应对法
@@ -396,8 +398,8 @@ class Classifier:
             doubts.append(f"文中称“{facts.vague_casualties}”，伤亡人数未知")
             strict_rank = FIVE_HOUR_RANK
         if (facts.unnumbered & {"missing"} and facts.get("missing") is None and facts.get("deaths") is None
-                and strict_rank < FIVE_HOUR_RANK and BURIED_RE.search(full) and not RESCUED_RE.search(full)
-                and closure is None):
+                and strict_rank < FIVE_HOUR_RANK and BURIED_RE.search(full)
+                and (not RESCUED_RE.search(full) or STILL_BURIED_RE.search(full)) and closure is None):
             # Homes or people buried in unknown numbers (a landslide, a collapse): the toll is open.
             reasons.append("被埋人数不详，死亡人数可能达到重大，保守按5小时处理")
             doubts.append("被埋人数未知，按可能达到重大计")
