@@ -197,3 +197,38 @@ def test_an_unexplained_illness_spreading_beyond_the_county_is_major(clf):
     assert spread.clock == "5h" and spread.level == "II", spread.reasons
     local = clf.classify("村民不明原因发热", "近一周有20余名村民出现不明原因发热、皮疹，均在本村。")
     assert local.clock == "48h", local.reasons
+
+
+# --- found on probe set g after its one held-out measurement (texts written here) ------------------
+
+def test_a_toxic_gas_release_is_graded_as_an_environmental_event(clf):
+    """国办函〔2014〕119号: 50–99 poisoned by a pollution release is 重大. Read as food poisoning, 52 ill
+    would be 一般 and the 5-hour clock missed."""
+    d = clf.classify("化工厂氨气外溢 52人中毒送医", "周边居民52人吸入有毒气体后出现中毒症状，已送医治疗。")
+    assert d.clock == "5h" and d.level == "II" and "环境" in (d.category or "") + "".join(d.reasons), d.reasons
+    meal = clf.classify("婚宴后52人腹泻送医", "宾客食用婚宴菜肴后出现呕吐、腹泻等中毒症状，无人死亡。")
+    assert meal.clock == "48h" and meal.level == "IV"  # food poisoning 30–99, no death: 一般
+
+
+def test_another_county_reporting_the_same_unexplained_illness_is_spread(clf):
+    """The 2006 public-health plan: 群体性不明原因疾病 beyond one county is 重大; a neighbouring county
+    reporting similar cases is that spread, however it is worded."""
+    d = clf.classify("某镇出现不明原因发热病例", "某镇近期累计报告不明原因发热病例15例，相邻的西岭县亦报告4例相似病例。")
+    assert d.clock == "5h" and d.level == "II", d.reasons
+
+
+def test_a_statistics_bulletin_and_counted_accidents_are_not_one_event(clf):
+    """A year's bulletin (全年…死亡47人) and a sentence counting accidents (发生交通事故31起，死亡34人)
+    total many events; 493号 grades one."""
+    bulletin = clf.classify("某县2025年国民经济和社会发展统计公报", "全年发生道路交通事故1204起，死亡47人，受伤356人。")
+    assert bulletin.clock == "48h", bulletin.reasons
+    counted = clf.classify("安委会全体会议召开", "会议通报，2025年全县发生道路交通亡人事故31起，死亡34人。")
+    assert counted.clock == "48h", counted.reasons
+    one = clf.classify("安委会通报粉尘爆炸事故", "8月25日一企业车间发生粉尘爆炸，造成14人死亡。2025年全县发生道路交通亡人事故31起，死亡34人。")
+    assert one.level == "II" and one.clock == "5h", one.reasons
+
+
+def test_a_townships_population_bounds_nobody_missing(clf):
+    """常住人口2.1万人 were never all on the road: a rescued driver does not make 21,000 possibly dead."""
+    d = clf.classify("货车侧翻 司机轻伤", "货车在弯道侧翻，司机被困驾驶室，经消防员破拆救出，仅受轻伤。该乡共有常住人口2.1万人。")
+    assert d.clock == "48h", d.reasons

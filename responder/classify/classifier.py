@@ -40,6 +40,8 @@ DRILL_RE = re.compile(r"演练|演习|推演|拉练|实战化训练|模拟(?:演
 HARM_IN_TITLE_RE = re.compile(r"事故|意外|伤亡|死亡|身亡|遇难|受伤|失踪|中毒")
 STILL_BURIED_RE = re.compile(r"(?:其余|剩余|其他)(?:人员|的人|群众|居民|工人)?(?:仍|尚|还)?(?:被埋|被掩埋|被埋压)")
 """已救出23人，其余人员仍被埋压: how many are still under the rubble is not said, so the toll stays open."""
+STATISTICS_TITLE_RE = re.compile(r"统计公报|统计年鉴|情况统计|统计数据|工作总结|年度总结|工作报告|年报")
+"""2025年国民经济和社会发展统计公报: a year's totals (死亡47人) are many events, none of them graded (493号 grades one)."""
 TRIAL_RE = re.compile(r"周年|一审|二审|终审|宣判|开庭|庭审|审理|判决|判处|获刑|被判|公诉|提起诉讼|再审")
 """A court hearing a case (矿难责任人一审获刑) or an anniversary (矿难十周年): the toll in it is an event
 already reported and graded when it happened. The item is opinion to answer within 48 hours, not a new 突发事件 (突发事件应对法
@@ -137,6 +139,8 @@ class Classifier:
         if DRILL_RE.search(ntitle) and not HARM_IN_TITLE_RE.search(ntitle):
             # An exercise (演练模拟6.5级地震造成30人死亡的情景) reports no event: ordinary opinion.
             return self._ordinary(ntitle, head, ["标题表明是演练、演习或推演，文中情景不是实际发生的事件"], review)
+        if STATISTICS_TITLE_RE.search(ntitle) and not NEW_EVENT_IN_TITLE_RE.search(ntitle):
+            return self._ordinary(ntitle, head, ["标题表明是统计公报或工作总结，文中数字是一段时期的累计，不是某一起突发事件"], review)
         if TRIAL_RE.search(ntitle) and not NEW_EVENT_IN_TITLE_RE.search(ntitle):
             return self._ordinary(ntitle, head, ["标题表明是对已发生事件的审判或周年纪念，文中伤亡属于当年的事件，不是新发生的突发事件"],
                                   review)

@@ -192,7 +192,7 @@ BACKGROUND_RE = re.compile(
     r"近(?:[一二三四五六七八九十两\d]+|几|数)年|同比|曾发生|曾经发生|发生过|以往|此前[^，。；]{0,12}发生|"
     r"曾(?:在|于|经)[^，。；]{0,12}?(?:发生|造成|导致)|每年|年均|平均每年|(?:入夏|入汛|入冬|暑期|暑假|汛期|寒假)以来|"
     r"(?:全市|全县|全省|全国|全区|辖区|本市|本县)[^，。；]{0,10}累计|累计[^，。；]{0,6}(?:全市|全县|全省|全国)|"
-    r"(?:共|累计|先后)发生[^，。；]{0,16}?(?:\d+|[一二三四五六七八九十两]+)起|"
+    r"(?:共|累计|先后)发生[^，。；]{0,16}?(?:\d+|[一二三四五六七八九十两]+)起|发生[^，。；]{0,16}?\d{2,}起|"
     r"(?:\d{1,2}|[一二三四五六七八九十]{1,2})(?:至|到|-|—|~)(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?!\d|[一二三四五六七八九十]+日)|"
     r"前(?:\d+|[一二三四五六七八九十]+)个月|前[一二三]季度|"
     r"剧中|片中|影片中|电影中|小说中|故事中|剧情|模拟|为例|一审|二审|终审|宣判|判处|庭审|公诉|开庭审理|警示教育|典型案例)"
@@ -267,6 +267,10 @@ _GENERIC_TOTAL = ("共有", "共住", "载有", "搭载", "满载", "乘坐", "�
 at risk: rules.md §4.1 counts the dead, missing, injured and trapped, never a building's population."""
 
 
+_RESIDENTS = ("常住", "户籍", "人口")
+"""A township's 常住人口2.1万人 were never all in one place: no bound on who may be missing (probe set g)."""
+
+
 ADDED_RE = re.compile(r"(?:另有|另外有|此外有|还有|又有|另)$")
 """A count added to one already given (另有2人失联: rules.md §4.2 — add, do not take the larger)."""
 
@@ -289,7 +293,7 @@ def _clause(clause: str, facts: Facts, pos: int = -1, background: bool = False) 
                                                             or _states_harm(window[pop.end(1):]))):
             facts.set_aside.append(f"“{clause[max(0, m.start() - 6):m.end()]}”是场所容纳或居住的人数，不是伤亡或被困人数")
             q = _quantity(raw, m.group("post") if m.group("q") else None)
-            if q is not None and not background:
+            if q is not None and not background and not any(w in pop.group(0) for w in _RESIDENTS):
                 facts.population.append(q)
             continue
         q = _quantity(raw, m.group("post") if m.group("q") else None)
