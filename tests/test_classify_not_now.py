@@ -232,3 +232,21 @@ def test_a_townships_population_bounds_nobody_missing(clf):
     """常住人口2.1万人 were never all on the road: a rescued driver does not make 21,000 possibly dead."""
     d = clf.classify("货车侧翻 司机轻伤", "货车在弯道侧翻，司机被困驾驶室，经消防员破拆救出，仅受轻伤。该乡共有常住人口2.1万人。")
     assert d.clock == "48h", d.reasons
+
+
+# --- further wordings of our own, written while sets h and i were being written ---------------------
+
+def test_they_all_died_counts_the_people_named_before(clf):
+    """一艘船上12人落水，…全部遇难: the 12 died (493号: 10 → 重大). 全部救出 closes the count instead."""
+    died = clf.classify("渔船翻沉", "渔船在水库翻沉，船上12名村民落水，经连夜搜救，全部遇难。")
+    assert died.level == "II" and died.clock == "5h", died.reasons
+    sewer = clf.classify("化粪池清掏中毒", "5名工人先后进入化粪池施救，均中毒倒地，经抢救无效全部死亡。")
+    assert sewer.facts.get("deaths") == [5, 5] and sewer.level == "III", sewer.reasons
+    saved = clf.classify("渔船翻沉", "渔船在水库翻沉，船上12名村民落水，经连夜搜救，全部获救。")
+    assert saved.clock == "48h", saved.reasons
+
+
+def test_a_letter_saying_people_are_still_under_a_landslide_is_an_open_toll(clf):
+    """县长信箱: 还有十几个人没挖出来 — 11 to 19 people buried (missing, counted with the dead: ≥10)."""
+    d = clf.classify("县长信箱：后山塌了", "昨天我们村后山塌了，埋了好几户人家，到现在还有十几个人没挖出来，政府快来救人啊！")
+    assert d.clock == "5h" and d.needs_review, d.reasons

@@ -47,7 +47,7 @@ CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
 _KEYWORDS: dict[str, tuple[str, ...]] = {
     "casualties": ("伤亡", "死伤"),
     "missing": ("失踪", "失联", "下落不明", "生死未卜", "被掩埋", "被埋", "去向不明", "失去联系", "联系不上", "生死不明",
-                "被冲走", "被卷走", "被洪水冲走", "仍在搜寻", "正在搜寻", "尚未找到", "仍未找到", "搜寻中", "搜救中"),
+                "被冲走", "被卷走", "被洪水冲走", "仍在搜寻", "正在搜寻", "尚未找到", "仍未找到", "搜寻中", "搜救中", "没挖出来", "未挖出", "没救出来", "未被救出"),
     "serious_injuries": ("重伤", "危重", "病危", "伤势严重", "伤势较重", "伤情严重", "生命垂危", "重症", "伤重"),
     "deaths": ("死亡", "遇难", "罹难", "身亡", "丧生", "殒命", "丧命", "毙命", "遇害", "溺亡", "离世", "去世",
                "死者", "遇难者", "罹难者", "牺牲", "烧死", "熏死", "砸死", "压死", "撞死", "淹死", "炸死", "闷死",
@@ -240,12 +240,30 @@ def extract(text: str) -> Facts:
                 here = background or (any_background and _remembered(seg))
                 _clause(seg, facts, pos + off, here)
                 _money(seg, facts, here)
+                if not here and ALL_DIED_RE.search(seg) and not PERSON_RE.search(seg):
+                    _all_died(sm.group(0)[:cm.start()], facts, pos)
     _magnitude(text, facts)
     _blockade(text, facts)
     m = VAGUE_CASUALTY_RE.search(text)
     if m:
         facts.vague_casualties = m.group(0)
     return facts
+
+
+ALL_DIED_RE = re.compile(r"(?:全部|均|都|全都|全员|无一生还)(?:已|经抢救无效|抢救无效|不幸)?(?:死亡|遇难|身亡|罹难|丧生)|无一生还")
+"""5名工人先后进入化粪池施救，均中毒倒地，经抢救无效全部死亡: the count given earlier in the sentence died."""
+
+
+def _all_died(before: str, facts: Facts, pos: int) -> None:
+    """The last person count before a clause saying they all died, in the same sentence, is a death count."""
+    last = None
+    for m in PERSON_RE.finditer(before):
+        last = m
+    if last is None:
+        return
+    q = _quantity(last.group("q") or last.group("q2"), last.group("post") if last.group("q") else None)
+    if q is not None and q.high > 0:
+        facts.mentions.append(Mention("deaths", q, before[last.start():last.end()] + "…全部死亡", pos))
 
 
 def _segments(clause: str) -> list[tuple[str, int]]:
