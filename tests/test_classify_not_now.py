@@ -250,3 +250,52 @@ def test_a_letter_saying_people_are_still_under_a_landslide_is_an_open_toll(clf)
     """县长信箱: 还有十几个人没挖出来 — 11 to 19 people buried (missing, counted with the dead: ≥10)."""
     d = clf.classify("县长信箱：后山塌了", "昨天我们村后山塌了，埋了好几户人家，到现在还有十几个人没挖出来，政府快来救人啊！")
     assert d.clock == "5h" and d.needs_review, d.reasons
+
+
+# --- found on probe set h (texts written here, not copied from it) ---------------------------------
+
+def test_what_the_inquiry_found_names_the_event(clf):
+    """原以为…查明系一氧化碳泄漏: 58 workers poisoned at work are 重伤 under 493号 (50 → 重大), not a
+    food poisoning of 30–99 (一般). 查明系人为投毒 makes a poisoning a crime (2006 standard: 3 deaths → 重大)."""
+    gas = clf.classify("工人集体不适 原以为饭菜问题", "起初怀疑食堂饭菜出了问题，经查系车间一氧化碳泄漏，58名工人急性中毒。")
+    assert gas.clock == "5h" and gas.level == "II", gas.reasons
+    crime = clf.classify("小吃店顾客食物中毒", "经查系人为投毒，已造成3人死亡，嫌疑人已被抓获。")
+    assert crime.clock == "5h" and crime.category == "社会安全事件", crime.reasons
+    meal = clf.classify("小吃店顾客食物中毒", "经查系食材变质引起，已造成3人死亡。")
+    assert meal.clock == "48h" and meal.level == "III", meal.reasons  # food: any death 较大
+
+
+def test_a_national_road_blocked_for_hours_in_either_word_order(clf):
+    """2006 standard: blocking a 国道 for 8 hours is 特别重大, written 国道被堵10小时 or 拦堵国道十个小时."""
+    d = clf.classify("县长信箱：村民拦堵国道十个小时", "因补偿款问题，一些村民拦堵国道十个小时，车辆排起长龙。")
+    assert d.clock == "5h" and d.level == "I", d.reasons
+    short = clf.classify("村民拦堵国道", "因补偿款问题，一些村民拦堵国道两个小时，经劝导后散去。")
+    assert short.clock == "48h", short.reasons
+
+
+def test_a_denied_list_denies_each_word(clf):
+    """无危重和死亡病例 denies deaths too: 120 ill with no death is 较大 (>100, food plan), not 120 dead."""
+    d = clf.classify("企业食堂一百二十余人腹泻 无危重和死亡病例", "员工晚餐后陆续出现腹痛、腹泻，系食物中毒，均已就医。")
+    assert d.level == "III" and d.clock == "48h", d.reasons
+
+
+def test_an_exercise_named_with_its_scenario_is_still_an_exercise(clf):
+    """危化品事故综合应急演练 模拟“30人死亡” names an exercise and its scenario: no event (48 hours)."""
+    drill = clf.classify("县举行危化品事故综合应急演练 模拟“30人死亡”", "演练模拟园区储罐爆炸，按特别重大事故启动响应。")
+    assert drill.clock == "48h", drill.reasons
+    real = clf.classify("应急演练中发生意外 1人死亡", "演练过程中一名队员不慎坠落身亡。")
+    assert real.level == "IV" and any("死亡" in r for r in real.reasons)
+
+
+def test_a_polluted_intake_is_an_environmental_event_even_when_reassuring(clf):
+    """国办函〔2014〕119号: a 县级城市's drinking-water intake interrupted is 重大, even when the notice says
+    nobody's water is affected (the backup source took over)."""
+    d = clf.classify("水务集团：市民用水不受影响", "上游河段水质监测发现苯胺超标，县城自来水厂取水口暂停取水，已切换至备用水源。")
+    assert d.clock == "5h" and d.level == "II", d.reasons
+
+
+def test_a_disease_rising_in_named_neighbouring_counties_is_spread(clf):
+    """The 2006 health plan: 乙、丙类 disease in ≥2 counties at over twice the norm is 重大, with the
+    neighbours named (相邻的甲县、乙县也明显上升) in the next sentence."""
+    d = clf.classify("手足口病疫情通报", "本周全县报告病例140例，周发病率是近五年同期平均水平的2.5倍。相邻的松溪县、柳塘县病例也明显上升。")
+    assert d.clock == "5h" and d.level == "II", d.reasons

@@ -38,6 +38,9 @@ LIST_JOINERS = ("、", "和", "及", "与", "或")
 """A level named in a policy sentence or a list of levels (特别重大、重大、较大和一般) is not this event's."""
 DRILL_RE = re.compile(r"演练|演习|推演|拉练|实战化训练|模拟(?:演练|处置)")
 HARM_IN_TITLE_RE = re.compile(r"事故|意外|伤亡|死亡|身亡|遇难|受伤|失踪|中毒")
+DRILL_SCENARIO_RE = re.compile(r"模拟[^ ，,。；]*|[^ ，,。；]{0,12}?(?:演练|演习|推演|拉练)")
+"""危化品事故综合应急演练 模拟“30人死亡”: the exercise's name and scenario are no harm; 演练中发生意外致1人死亡 is."""
+CAUSE_RE = re.compile(r"(?:(?:查明|证实|认定|经查|调查发现)(?:系|为|是)?|实为|实系)(?P<what>[^，。；]{2,24})")
 STILL_BURIED_RE = re.compile(r"(?:其余|剩余|其他)(?:人员|的人|群众|居民|工人)?(?:仍|尚|还)?(?:被埋|被掩埋|被埋压)")
 """已救出23人，其余人员仍被埋压: how many are still under the rubble is not said, so the toll stays open."""
 STATISTICS_TITLE_RE = re.compile(r"统计公报|统计年鉴|情况统计|统计数据|工作总结|年度总结|工作报告|年报")
@@ -134,9 +137,16 @@ class Classifier:
             if declared is None:
                 review.append(f"来源标注的等级“{declared_level}”无法识别，已忽略")
         kind, _score, kind_words = detect_kind(self.routing, ntitle, nbody, self._seg)
+        cause = CAUSE_RE.search(full)
+        if cause is not None:
+            # 原以为食堂饭菜出问题，查明系一氧化碳泄漏: what the inquiry found names the event, not the first guess.
+            found, _s, found_words = detect_kind(self.routing, cause.group("what"), "", self._seg)
+            if found is not None and found is not kind:
+                kind, kind_words = found, found_words
+                reasons.append(f"文中称“{cause.group(0)[:24]}”，按查明的事件类型分级")
         if declared_category:
             kind = self._declared_kind(declared_category, kind, reasons)
-        if DRILL_RE.search(ntitle) and not HARM_IN_TITLE_RE.search(ntitle):
+        if DRILL_RE.search(ntitle) and not HARM_IN_TITLE_RE.search(DRILL_SCENARIO_RE.sub("", ntitle)):
             # An exercise (演练模拟6.5级地震造成30人死亡的情景) reports no event: ordinary opinion.
             return self._ordinary(ntitle, head, ["标题表明是演练、演习或推演，文中情景不是实际发生的事件"], review)
         if STATISTICS_TITLE_RE.search(ntitle) and not NEW_EVENT_IN_TITLE_RE.search(ntitle):

@@ -36,7 +36,9 @@ MAG_RES = (
 )
 BLOCKADE_RE = re.compile(
     rf"(?:国道|省道|高速公路|高速|铁路|干线|交通枢纽|车站|机场)[^。；;]{{0,30}}?(?:中断|阻断|堵塞|瘫痪|封堵|堵路)"
-    rf"[^。；;\d{{CN_CHARS}}]{{0,6}}(?P<q>(?:{_PRE})?{_BODY})个?(?:多)?(?:小时|钟头)")
+    rf"[^。；;\d{{CN_CHARS}}]{{0,6}}(?P<q>(?:{_PRE})?{_BODY})个?(?:多)?(?:小时|钟头)"
+    rf"|(?:拦堵|堵塞|阻断|封堵|堵住|占据|围堵|拦截|堵)[^，。；]{{0,4}}?(?:国道|省道|高速公路|高速|铁路|干线)"
+    rf"[^。；;\d]{{0,8}}?(?P<q2>(?:{_PRE})?{_BODY})个?(?:多)?(?:小时|钟头)")
 """A main road or railway cut for hours (2006 standard: 国道、铁路干线、枢纽 8 hours → 特别重大)."""
 CN_MAG_RE = re.compile(r"([一二三四五六七八九])点([零〇一二三四五六七八九])级")
 _CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
@@ -71,8 +73,9 @@ _ALL_WORDS = sorted([*_WORD_METRIC, *_COLLOQUIAL], key=len, reverse=True) + list
 KEYWORD_RE = re.compile("|".join(re.escape(w) + ("(?![亡伤者])" if w.endswith("死") and len(w) > 1 else "")
                                   for w in _ALL_WORDS))
 """炸死 must not swallow the 死 of 爆炸死亡30人 (the count then bound to nothing)."""
-NEGATION_RE = re.compile(r"(?:无|未|没有|暂无|尚无|未见|并无|不会)(?:造成)?(?:人员|人)?$")
-"""无人死亡 49人重伤: the death word is denied and the count after it belongs to 重伤."""
+NEGATION_RE = re.compile(r"(?:无|未|没有|暂无|尚无|未见|并无|不会)(?:造成)?(?:人员|人)?(?:[^，。；\d]{1,4}?[和、及与或])?$")
+"""无人死亡 49人重伤: the death word is denied and the count after it belongs to 重伤; 无危重和死亡病例
+denies both words of the list."""
 
 VAGUE_CASUALTY_RE = re.compile(r"伤亡惨重|死伤惨重|大量人员伤亡|重大人员伤亡|死伤无数|死伤枕藉")
 
@@ -464,7 +467,7 @@ def _magnitude(text: str, facts: Facts) -> None:
 
 def _blockade(text: str, facts: Facts) -> None:
     for m in BLOCKADE_RE.finditer(text):
-        q = _quantity(m.group("q"))
+        q = _quantity(m.group("q") or m.group("q2"))
         if q is not None and 0 < q.high < 24 * 365:
             facts.mentions.append(Mention("blocked_hours", q, m.group(0)))
 
