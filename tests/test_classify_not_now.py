@@ -299,3 +299,50 @@ def test_a_disease_rising_in_named_neighbouring_counties_is_spread(clf):
     neighbours named (相邻的甲县、乙县也明显上升) in the next sentence."""
     d = clf.classify("手足口病疫情通报", "本周全县报告病例140例，周发病率是近五年同期平均水平的2.5倍。相邻的松溪县、柳塘县病例也明显上升。")
     assert d.clock == "5h" and d.level == "II", d.reasons
+
+
+# --- found on probe set i after its one held-out measurement (texts written here) ------------------
+
+def test_one_counted_person_who_then_died_is_a_death(clf):
+    """Food plan: >100 ill with a death is 重大. 其中一名老人因…，经抢救无效死亡 is that death; 3人受伤，经抢救无效死亡
+    does not say how many died, so nothing is counted from it."""
+    d = clf.classify("寿宴后宾客集体腹泻", "宾客食用寿宴菜肴后陆续出现呕吐、腹泻，累计就诊一百零八人，其中一名老人因重度脱水，经抢救无效死亡。")
+    assert d.level == "II" and d.clock == "5h", d.reasons
+    vague = clf.classify("两车相撞", "事故造成3人受伤，经抢救无效死亡。")
+    assert vague.facts.get("deaths") is None, vague.facts
+
+
+def test_all_of_them_without_breath_are_dead(clf):
+    """A witness: 捞上来12个人，全都没气了 — 12 dead (493号: 10 → 重大)."""
+    d = clf.classify("网友：客车掉进河里了", "我就在岸边，刚刚看着捞上来12个人，全都没气了，还有人在水里找。")
+    assert d.clock == "5h", d.reasons
+
+
+def test_a_spill_that_cuts_a_towns_intake_is_graded_as_pollution(clf):
+    """国办函〔2014〕119号: a 县级城市's intake interrupted is 重大, whatever vehicle overturned to cause it; a
+    notice that the intake was not cut (取水未中断) is no such row."""
+    cut = clf.classify("苯酚运输车侧翻 县城取水泵站暂停取水", "受上游运输车侧翻泄漏影响，县城取水泵站暂停取水，改由应急水源供水。")
+    assert cut.clock == "5h" and cut.level == "II", cut.reasons
+    fine = clf.classify("自来水有点浑？", "受洪水影响原水浊度升高，水厂加强处理，出厂水检测达标，取水未中断，请放心饮用。")
+    assert fine.clock == "48h", fine.reasons
+
+
+def test_workers_poisoned_at_work_are_graded_by_the_occupational_rows(clf):
+    """急性职业中毒 (rules.md §2.3.6): 50 poisoned → 重大, 10–49 → 较大. Not an epidemic's case count."""
+    many = clf.classify("制鞋厂工人急性苯中毒", "经职业病防治院诊断，该厂共有55名工人被确诊为急性苯中毒，均已住院治疗。")
+    assert many.clock == "5h" and many.level == "II", many.reasons
+    fewer = clf.classify("电镀厂有毒气体逸出", "车间氰化氢气体逸出，共有40名工人发生急性中毒，均已住院，无人员死亡。")
+    assert fewer.clock == "48h" and fewer.level == "III", fewer.reasons
+
+
+def test_a_worry_about_what_might_happen_is_no_event(clf):
+    """12345: 担心像某地那样烧死几十个人 fears a fire; nobody died."""
+    d = clf.classify("12345工单：楼道堆放杂物", "来电人担心万一着火会像某地那样烧死几十个人，要求尽快清理。")
+    assert d.clock == "48h", d.reasons
+
+
+def test_facts_beside_a_denied_rumour_decide_when_they_are_major(clf):
+    """县城停水系水源污染 … 网传“投毒”系谣言: the intake cut stated officially is 重大 (国办函〔2014〕119号)
+    and is graded as such, not held only as a debunk awaiting confirmation."""
+    d = clf.classify("县城停水系水源污染 网传“投毒”不实", "上游企业废水进入县城饮用水水源地，县自来水厂暂停取水，县城停水18小时。网传“水厂被人投毒”系谣言。")
+    assert d.level == "II" and d.clock == "5h", d.reasons

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from responder.data import load_domains
 
-from .cues import (BLOCKERS_RE, BURIED_RE, DEBUNK_RE, WEAK_DEBUNK_RE, debunk_phrase, RESCUED_RE, RUMOUR_RE, _closure, _felt_elsewhere,
+from .cues import (BLOCKERS_RE, BURIED_RE, DEBUNK_RE, POLLUTANT_RE, intake_cut_phrase, WEAK_DEBUNK_RE, debunk_phrase, RESCUED_RE, RUMOUR_RE, _closure, _felt_elsewhere,
                    _described_rows, _intake_cut, _missing_of_population, _open_missing, _open_trapped, _qty, _top_per_metric)
 from .extract import Facts, extract
 from .grade import BY_RANK, LEVEL_NAMES, RANK, Thresholds, fmt_value, grade, load_thresholds, reason_for
@@ -137,6 +137,12 @@ class Classifier:
             if declared is None:
                 review.append(f"来源标注的等级“{declared_level}”无法识别，已忽略")
         kind, _score, kind_words = detect_kind(self.routing, ntitle, nbody, self._seg)
+        if kind is not None and kind.standard != "env_2014" and intake_cut_phrase(full) and POLLUTANT_RE.search(full):
+            # 苯酚运输车侧翻泄漏…取水泵站暂停取水: the spill cut a drinking-water intake, an environmental row.
+            env = next((k for k in self.routing.kinds if k.standard == "env_2014"), None)
+            if env is not None:
+                reasons.append("污染导致饮用水取水中断，按突发环境事件分级")
+                kind, kind_words = env, []
         cause = CAUSE_RE.search(full)
         if cause is not None:
             # 原以为食堂饭菜出问题，查明系一氧化碳泄漏: what the inquiry found names the event, not the first guess.
@@ -173,10 +179,11 @@ class Classifier:
         debunk = debunk_phrase(ntitle, head)
         if debunk and not markers and not declared:
             major = (decision.level in ("I", "II") and "如不实" not in full) or self._escalates(full) or facts.vague_casualties
-            if not major:
-                beside = self._beside_rumour(ntitle, nbody)
-                if beside is not None:
-                    return beside
+            # The facts reported beside the denial decide when they start the 5-hour clock themselves
+            # (县城停水系水源污染 … 网传“投毒”系谣言: the intake cut is 重大 whatever the rumour said).
+            beside = self._beside_rumour(ntitle, nbody)
+            if beside is not None and (beside.clock == "5h" or not major):
+                return beside
             return self._debunked(decision, debunk.group(0), ntitle, head, bool(major))
         rumour = RUMOUR_RE.search(ntitle) or RUMOUR_RE.search(head)
         if rumour and decision.clock == "5h" and not markers and not declared:

@@ -119,9 +119,20 @@ def _open_missing(facts: Facts, text: str, closure=None):
     return q
 
 
+_INTAKE_NEGATED = re.compile(r"未|没|不|无|并非")
+
+
+def intake_cut_phrase(text: str):
+    """The first affirmed intake cut (取水口暂停取水), not a denied one (取水未中断, 没有停止取水)."""
+    for m in INTAKE_CUT_RE.finditer(text):
+        if not _INTAKE_NEGATED.search(m.group(0)) and not _INTAKE_NEGATED.search(text[max(0, m.start() - 2):m.start()]):
+            return m
+    return None
+
+
 def _intake_cut(text: str):
     """(level, phrase, scale, scale unknown) when pollution cut a drinking-water intake, else None."""
-    m = INTAKE_CUT_RE.search(text)
+    m = intake_cut_phrase(text)
     if m is None:
         return None
     for level, rx in INTAKE_SCALE:

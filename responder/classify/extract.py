@@ -198,9 +198,9 @@ BACKGROUND_RE = re.compile(
     r"(?:共|累计|先后)发生[^，。；]{0,16}?(?:\d+|[一二三四五六七八九十两]+)起|发生[^，。；]{0,16}?\d{2,}起|"
     r"(?:\d{1,2}|[一二三四五六七八九十]{1,2})(?:至|到|-|—|~)(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?!\d|[一二三四五六七八九十]+日)|"
     r"前(?:\d+|[一二三四五六七八九十]+)个月|前[一二三]季度|"
-    r"剧中|片中|影片中|电影中|小说中|故事中|剧情|模拟|为例|一审|二审|终审|宣判|判处|庭审|公诉|开庭审理|警示教育|典型案例)"
+    r"剧中|片中|影片中|电影中|小说中|故事中|剧情|模拟|为例|担心|万一|假如|生怕|一旦发生|一审|二审|终审|宣判|判处|庭审|公诉|开庭审理|警示教育|典型案例)"
     r"(?![^，。；]{0,2}(?:最|首))")
-PAST_RE = re.compile(r"(?:\d+|[一二三四五六七八九十两几数]+)(?:多|余)?年(?:多)?(?:前|以前)|当年|那年|历史上|曾经|"
+PAST_RE = re.compile(r"(?:\d+|[一二三四五六七八九十两几数]+)(?:多|余)?年(?:多)?(?:前|以前)|当年|那年|历史上|曾经|前几年|前些年|早些年|"
                      r"(?<!\d)(?:19|20)\d\d年(?!\d|[一二三四五六七八九十]{1,2}月|以来|至今|[全上下]半?年)")
 PRESENT_RE = re.compile(r"此次|本次|这次|这起|该起|目前|昨日|昨天|今日|今天|今晨|昨晚|昨夜|日前|近日|凌晨|上午|下午|傍晚|"
                         r"夜间|晚间|\d+日|\d+时")
@@ -243,8 +243,11 @@ def extract(text: str) -> Facts:
                 here = background or (any_background and _remembered(seg))
                 _clause(seg, facts, pos + off, here)
                 _money(seg, facts, here)
-                if not here and ALL_DIED_RE.search(seg) and not PERSON_RE.search(seg):
-                    _all_died(sm.group(0)[:cm.start()], facts, pos)
+                if not here and not PERSON_RE.search(seg):
+                    if ALL_DIED_RE.search(seg):
+                        _all_died(sm.group(0)[:cm.start()], facts, pos)
+                    elif THEN_DIED_RE.search(seg.strip()):
+                        _all_died(sm.group(0)[:cm.start()], facts, pos, only_unbound=True)
     _magnitude(text, facts)
     _blockade(text, facts)
     m = VAGUE_CASUALTY_RE.search(text)
@@ -253,17 +256,27 @@ def extract(text: str) -> Facts:
     return facts
 
 
-ALL_DIED_RE = re.compile(r"(?:全部|均|都|全都|全员|无一生还)(?:已|经抢救无效|抢救无效|不幸)?(?:死亡|遇难|身亡|罹难|丧生)|无一生还")
-"""5名工人先后进入化粪池施救，均中毒倒地，经抢救无效全部死亡: the count given earlier in the sentence died."""
+ALL_DIED_RE = re.compile(r"(?:全部|均|都|全都|全员)(?:已|经抢救无效|抢救无效|不幸)?(?:死亡|遇难|身亡|罹难|丧生|没气|没了气|无生命体征)"
+                         r"|无一生还")
+"""5名工人先后进入化粪池施救，均中毒倒地，经抢救无效全部死亡; 捞上来13个人，全都没气了: the count given earlier
+in the sentence died."""
+THEN_DIED_RE = re.compile(r"^(?:后|最终|终因|但|随后|后经|经医院)?(?:经)?(?:全力)?(?:抢救|救治|医治)无效(?:死亡|身亡|离世)?|^不幸(?:死亡|身亡|离世|遇难)"
+                          r"|^(?:送医后|送医途中)?不治身亡")
+"""其中一名73岁老人因…脱水，经抢救无效死亡: the one person counted in the clause before died, when that count
+was not already bound to a word of its own (3人受伤，经抢救无效死亡 stays open)."""
 
 
-def _all_died(before: str, facts: Facts, pos: int) -> None:
+def _all_died(before: str, facts: Facts, pos: int, only_unbound: bool = False) -> None:
     """The last person count before a clause saying they all died, in the same sentence, is a death count."""
     last = None
     for m in PERSON_RE.finditer(before):
         last = m
     if last is None:
         return
+    if only_unbound:
+        end = CLAUSE_SPLIT.search(before, last.end())
+        if KEYWORD_RE.search(before[last.end():end.start() if end else len(before)]):
+            return
     q = _quantity(last.group("q") or last.group("q2"), last.group("post") if last.group("q") else None)
     if q is not None and q.high > 0:
         facts.mentions.append(Mention("deaths", q, before[last.start():last.end()] + "…全部死亡", pos))
