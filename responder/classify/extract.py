@@ -243,11 +243,10 @@ def extract(text: str) -> Facts:
                 here = background or (any_background and _remembered(seg))
                 _clause(seg, facts, pos + off, here)
                 _money(seg, facts, here)
-                if not here and not PERSON_RE.search(seg):
-                    if ALL_DIED_RE.search(seg):
-                        _all_died(sm.group(0)[:cm.start()], facts, pos)
-                    elif THEN_DIED_RE.search(seg.strip()):
-                        _all_died(sm.group(0)[:cm.start()], facts, pos, only_unbound=True)
+                if not here:
+                    every = ALL_DIED_RE.search(seg) is not None
+                    if (every or THEN_DIED_RE.search(seg.strip())) and not PERSON_RE.search(seg):
+                        _all_died(sm.group(0)[:cm.start()], facts, pos, only_unbound=not every)
     _magnitude(text, facts)
     _blockade(text, facts)
     m = VAGUE_CASUALTY_RE.search(text)
