@@ -346,3 +346,16 @@ def test_facts_beside_a_denied_rumour_decide_when_they_are_major(clf):
     and is graded as such, not held only as a debunk awaiting confirmation."""
     d = clf.classify("县城停水系水源污染 网传“投毒”不实", "上游企业废水进入县城饮用水水源地，县自来水厂暂停取水，县城停水18小时。网传“水厂被人投毒”系谣言。")
     assert d.level == "II" and d.clock == "5h", d.reasons
+
+
+# --- the rival reading: which plan applies is itself the fact in doubt -----------------------------
+
+def test_a_second_kind_that_would_make_the_facts_major_asks_with_the_stricter_clock(clf):
+    """60 poisoned: 一般 as a food poisoning (30–99, no death), 重大 as an acute occupational poisoning
+    (≥50). A canteen case that names workers poisoned together and a gas is both: the stricter clock runs
+    and the reason names the two readings. A wedding feast names only food: 48 hours."""
+    both = clf.classify("工厂食堂就餐后工人集体中毒", "疑似车间有毒气体扩散至食堂，共60名工人中毒送医。")
+    assert both.clock == "5h" and both.needs_review, both.reasons
+    assert any("事件类型待确认" in r for r in both.reasons) and any("事件类型不确定" in x for x in both.doubts)
+    feast = clf.classify("婚宴食物中毒 60人送医", "宾客食用婚宴后出现呕吐腹泻，共60人送医，无人死亡。")
+    assert feast.clock == "48h" and not feast.needs_review, feast.reasons

@@ -27,7 +27,7 @@ from .cues import (BLOCKERS_RE, BURIED_RE, DEBUNK_RE, POLLUTANT_RE, intake_cut_p
 from .extract import Facts, extract
 from .grade import BY_RANK, LEVEL_NAMES, RANK, Thresholds, fmt_value, grade, load_thresholds, reason_for
 from .numerals import normalise
-from .route import DomainMatcher, Kind, Routing, Segmenter, detect_kind, is_outside, load_routing, routing_words
+from .route import DomainMatcher, Kind, Routing, Segmenter, detect_kind, is_outside, kind_scores, load_routing, routing_words
 from .values import cases_seen, evacuation_rank, values
 
 NOT_THIS_LEVEL_BEFORE = re.compile(r"防范|遏制|防止|杜绝|避免|预防|坚决|严防|涉及|对于|针对|分为|包括|标准")
@@ -52,6 +52,8 @@ already reported and graded when it happened. The item is opinion to answer with
 NEW_EVENT_IN_TITLE_RE = re.compile(r"发生|突发|起火|爆炸|坍塌|袭击|劫持")
 
 FIVE_HOUR_RANK = RANK["II"]
+RIVAL_MIN_SCORE = 2
+"""A second kind counts as a rival reading when named twice in the body or once in the headline."""
 OFFICE = "县政务公开办"
 CLOCK_5H = "涉及特别重大、重大突发事件：5小时内发布权威信息，24小时内举行新闻发布会（石政公办〔2022〕1号附件1第23项；国办发〔2016〕80号）"
 CLOCK_48H = "其他舆情：48小时内予以回应（石政公办〔2022〕1号附件1第23项；国办发〔2016〕61号）"
@@ -136,7 +138,8 @@ class Classifier:
             declared = parse_level(declared_level)
             if declared is None:
                 review.append(f"来源标注的等级“{declared_level}”无法识别，已忽略")
-        kind, _score, kind_words = detect_kind(self.routing, ntitle, nbody, self._seg)
+        ranked = kind_scores(self.routing, ntitle, nbody, self._seg)
+        kind, kind_words = (ranked[0][2], ranked[0][3]) if ranked and ranked[0][1] >= self.routing.min_score else (None, [])
         if kind is not None and kind.standard != "env_2014" and intake_cut_phrase(full) and POLLUTANT_RE.search(full):
             # 苯酚运输车侧翻泄漏…取水泵站暂停取水: the spill cut a drinking-water intake, an environmental row.
             env = next((k for k in self.routing.kinds if k.standard == "env_2014"), None)
@@ -175,7 +178,10 @@ class Classifier:
             kind = min((k for k in self.routing.kinds if k.standard == "safety_493"), key=lambda k: k.id != "safety")
             review.append("未能判断事件类型，暂按生产安全事故标准分级")
             kind_words = []
+        before = (list(reasons), list(review))
         decision = self._emergency(kind, kind_words, facts, markers, declared, full, ntitle, head, reasons, review)
+        if decision.clock != "5h" and not markers and not declared:
+            decision = self._rival_reading(decision, kind, ranked, facts, full, ntitle, head, before)
         debunk = debunk_phrase(ntitle, head)
         if debunk and not markers and not declared:
             major = (decision.level in ("I", "II") and "如不实" not in full) or self._escalates(full) or facts.vague_casualties
@@ -191,6 +197,23 @@ class Classifier:
             ask = f"文中称“{rumour.group(0)}”，分级所依据的数字可能来自传言而非核实的事实，请核实"
             return replace(decision, needs_review=True, reasons=(*decision.reasons, f"需人工确认：{ask}"),
                            doubts=(*decision.doubts, f"数字可能来自传言（“{rumour.group(0)}”），未经核实（谣言规则）"))
+        return decision
+
+    def _rival_reading(self, decision: Decision, kind: Kind, ranked: list, facts: Facts, full: str, title: str,
+                       head: str, before: tuple[list[str], list[str]]) -> Decision:
+        """The stricter reading when the report also names another kind of event whose standard puts the
+        same facts at 重大 (a gas release in a canteen: food plan 一般, environmental plan 重大). Which plan
+        applies is then the fact in doubt, and missing a 5-hour obligation is the worse error: the stricter
+        clock runs and a person is asked (issue 20, sets d–i)."""
+        for _key, score, rival, words in ranked:
+            if rival is kind or rival.standard == kind.standard or score < RIVAL_MIN_SCORE:
+                continue
+            other = self._emergency(rival, words, facts, [], None, full, title, head, list(before[0]), list(before[1]))
+            if other.clock == "5h":
+                ask = (f"文中也提到{rival.name}（{'、'.join(words[:3])}），按该类标准可能达到{other.level_name or '重大'}，"
+                       f"按{kind.name}标准为{decision.level_name or '一般'}：事件类型待确认，先按5小时时限处理")
+                return replace(other, needs_review=True, reasons=(*other.reasons, f"需人工确认：{ask}"),
+                               doubts=(*other.doubts, f"事件类型不确定（{kind.name}或{rival.name}），按可能达到重大的一类计"))
         return decision
 
     def _beside_rumour(self, title: str, body: str) -> Decision | None:

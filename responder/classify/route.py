@@ -194,6 +194,25 @@ the event (issue 20, probe set e). Removed before the kind is chosen, so the rea
 comparison."""
 
 
+def kind_scores(routing: Routing, title: str, body: str,
+                seg: Segmenter | None = None) -> list[tuple[tuple, int, Kind, list[str]]]:
+    """Every kind the report names, as (ranking key, score, kind, words), best first (see detect_kind)."""
+    if routing.exclude is not None:
+        title = routing.exclude.sub("", title)
+        body = routing.exclude.sub("", body)
+    title, body = SIMILE_RE.sub("", title), SIMILE_RE.sub("", body)
+    out = []
+    for kind in routing.kinds:
+        t_hits = _hits(kind, title, seg)
+        b_hits = _hits(kind, body, seg)
+        score = routing.title_weight * len(t_hits) + min(len(b_hits), 10)
+        if score:
+            key = (bool(t_hits), kind.priority if t_hits else score, score, kind.priority)
+            out.append((key, score, kind, list(dict.fromkeys(t_hits + b_hits))[:4]))
+    out.sort(key=lambda x: x[0], reverse=True)
+    return out
+
+
 def detect_kind(routing: Routing, title: str, body: str,
                 seg: Segmenter | None = None) -> tuple[Kind | None, int, list[str]]:
     """The emergency kind a report is about, its score and the words that matched.
@@ -202,25 +221,10 @@ def detect_kind(routing: Routing, title: str, body: str,
     with the highest priority wins (a cause such as 地震 outranks the accident
     it caused); the body decides only when the title names no kind.
     """
-    if routing.exclude is not None:
-        title = routing.exclude.sub("", title)
-        body = routing.exclude.sub("", body)
-    title, body = SIMILE_RE.sub("", title), SIMILE_RE.sub("", body)
-    best: tuple | None = None
-    words: list[str] = []
-    for kind in routing.kinds:
-        t_hits = _hits(kind, title, seg)
-        b_hits = _hits(kind, body, seg)
-        score = routing.title_weight * len(t_hits) + min(len(b_hits), 10)
-        if not score:
-            continue
-        key = (bool(t_hits), kind.priority if t_hits else score, score, kind.priority)
-        if best is None or key > best[0]:
-            best = (key, score, kind)
-            words = list(dict.fromkeys(t_hits + b_hits))[:4]
-    if best is None or best[1] < routing.min_score:
+    ranked = kind_scores(routing, title, body, seg)
+    if not ranked or ranked[0][1] < routing.min_score:
         return None, 0, []
-    return best[2], best[1], words
+    return ranked[0][2], ranked[0][1], ranked[0][3]
 
 
 class DomainMatcher:
