@@ -22,10 +22,12 @@ from pathlib import Path
 
 from responder.data import load_domains
 
-from .cues import (BLOCKERS_RE, BURIED_RE, DEBUNK_RE, POLLUTANT_RE, intake_cut_phrase, WEAK_DEBUNK_RE, debunk_phrase, RESCUED_RE, RUMOUR_RE, _closure, _felt_elsewhere,
-                   _described_rows, _intake_cut, _missing_of_population, _open_missing, _open_trapped, _qty, _top_per_metric)
+from .cues import (BLOCKERS_RE, BURIED_RE, CAUSE_RE, DEBUNK_RE, POLLUTANT_RE, RESCUED_RE, RUMOUR_RE, STILL_BURIED_RE,
+                   WEAK_DEBUNK_RE, _closure, _described_rows, _felt_elsewhere, _intake_cut, _missing_of_population,
+                   _open_missing, _open_trapped, _qty, _top_per_metric, debunk_phrase, intake_cut_phrase)
 from .extract import Facts, extract
-from .grade import BY_RANK, LEVEL_NAMES, RANK, Thresholds, fmt_value, grade, load_thresholds, reason_for
+from .headlines import no_event_now
+from .grade import BY_RANK, LEVEL_NAMES, RANK, Thresholds, fmt_value, grade, load_thresholds, parse_level, reason_for
 from .numerals import normalise
 from .route import DomainMatcher, Kind, Routing, Segmenter, detect_kind, is_outside, kind_scores, load_routing, routing_words
 from .values import cases_seen, evacuation_rank, values
@@ -36,21 +38,6 @@ LEVEL_COUNTED_AFTER = re.compile(r"[^，。；]{0,2}?(?:\d+|[一二三四五六�
 """其中Ⅲ级响应2次: responses counted over a year's statistics, not this event's level."""
 LIST_JOINERS = ("、", "和", "及", "与", "或")
 """A level named in a policy sentence or a list of levels (特别重大、重大、较大和一般) is not this event's."""
-DRILL_RE = re.compile(r"演练|演习|推演|拉练|实战化训练|模拟(?:演练|处置)")
-HARM_IN_TITLE_RE = re.compile(r"事故|意外|伤亡|死亡|身亡|遇难|受伤|失踪|中毒")
-DRILL_SCENARIO_RE = re.compile(r"模拟[^ ，,。；]*|[^ ，,。；]{0,12}?(?:演练|演习|推演|拉练)")
-"""危化品事故综合应急演练 模拟“30人死亡”: the exercise's name and scenario are no harm; 演练中发生意外致1人死亡 is."""
-CAUSE_RE = re.compile(r"(?:(?:查明|证实|认定|经查|调查发现)(?:系|为|是)?|实为|实系)(?P<what>[^，。；]{2,24})")
-STILL_BURIED_RE = re.compile(r"(?:其余|剩余|其他)(?:人员|的人|群众|居民|工人)?(?:仍|尚|还)?(?:被埋|被掩埋|被埋压)")
-"""已救出23人，其余人员仍被埋压: how many are still under the rubble is not said, so the toll stays open."""
-STATISTICS_TITLE_RE = re.compile(r"统计公报|统计年鉴|情况统计|统计数据|工作总结|年度总结|工作报告|年报")
-"""2025年国民经济和社会发展统计公报: a year's totals (死亡47人) are many events, none of them graded (493号 grades one)."""
-TRIAL_RE = re.compile(r"周年|一审|二审|终审|宣判|开庭|庭审|审理|判决|判处|获刑|被判|公诉|提起诉讼|再审")
-"""A court hearing a case (矿难责任人一审获刑) or an anniversary (矿难十周年): the toll in it is an event
-already reported and graded when it happened. The item is opinion to answer within 48 hours, not a new 突发事件 (突发事件应对法
-第2条: an event that happens suddenly)."""
-NEW_EVENT_IN_TITLE_RE = re.compile(r"发生|突发|起火|爆炸|坍塌|袭击|劫持")
-
 FIVE_HOUR_RANK = RANK["II"]
 RIVAL_MIN_SCORE = 2
 """A second kind counts as a rival reading when named twice in the body or once in the headline."""
@@ -60,25 +47,8 @@ CLOCK_48H = "其他舆情：48小时内予以回应（石政公办〔2022〕1号
 _HEAD_CHARS = 240
 """Opening of the body used for routing and place detection: the lead says who and where."""
 
-_LEVEL_WORDS = {
-    "I": "I", "Ⅰ": "I", "1": "I", "一": "I", "一级": "I", "I级": "I", "Ⅰ级": "I", "特别重大": "I",
-    "II": "II", "Ⅱ": "II", "2": "II", "二": "II", "二级": "II", "II级": "II", "Ⅱ级": "II", "重大": "II",
-    "III": "III", "Ⅲ": "III", "3": "III", "三": "III", "三级": "III", "III级": "III", "Ⅲ级": "III", "较大": "III",
-    "IV": "IV", "Ⅳ": "IV", "4": "IV", "四": "IV", "四级": "IV", "IV级": "IV", "Ⅳ级": "IV", "一般": "IV",
-}
-
-
 class ClassifyError(ValueError):
     """The input cannot be classified (not text); the message says why."""
-
-
-def parse_level(value: object) -> str | None:
-    """A feed's level field (I, Ⅱ, 二级, 特别重大, 3 …) as "I".."IV", or None when unreadable."""
-    if value is None:
-        return None
-    s = normalise(str(value)).strip().upper().replace("级", "级")
-    s = re.sub(r"(?:应急)?(?:响应|事件|突发事件)$", "", s)
-    return _LEVEL_WORDS.get(s) or _LEVEL_WORDS.get(s.replace("级", "")) or None
 
 
 @dataclass(frozen=True)
@@ -155,14 +125,9 @@ class Classifier:
                 reasons.append(f"文中称“{cause.group(0)[:24]}”，按查明的事件类型分级")
         if declared_category:
             kind = self._declared_kind(declared_category, kind, reasons)
-        if DRILL_RE.search(ntitle) and not HARM_IN_TITLE_RE.search(DRILL_SCENARIO_RE.sub("", ntitle)):
-            # An exercise (演练模拟6.5级地震造成30人死亡的情景) reports no event: ordinary opinion.
-            return self._ordinary(ntitle, head, ["标题表明是演练、演习或推演，文中情景不是实际发生的事件"], review)
-        if STATISTICS_TITLE_RE.search(ntitle) and not NEW_EVENT_IN_TITLE_RE.search(ntitle):
-            return self._ordinary(ntitle, head, ["标题表明是统计公报或工作总结，文中数字是一段时期的累计，不是某一起突发事件"], review)
-        if TRIAL_RE.search(ntitle) and not NEW_EVENT_IN_TITLE_RE.search(ntitle):
-            return self._ordinary(ntitle, head, ["标题表明是对已发生事件的审判或周年纪念，文中伤亡属于当年的事件，不是新发生的突发事件"],
-                                  review)
+        not_now = no_event_now(ntitle)
+        if not_now is not None:
+            return self._ordinary(ntitle, head, [not_now], review)
         markers = self._markers(full)
         facts = extract(full)
 

@@ -153,6 +153,10 @@ def _closure(facts: Facts, text: str) -> tuple[int, str] | None:
     return found
 
 
+CAUSE_RE = re.compile(r"(?:(?:查明|证实|认定|经查|调查发现)(?:系|为|是)?|实为|实系)(?P<what>[^，。；]{2,24})")
+STILL_BURIED_RE = re.compile(r"(?:其余|剩余|其他)(?:人员|的人|群众|居民|工人)?(?:仍|尚|还)?(?:被埋|被掩埋|被埋压)")
+"""已救出23人，其余人员仍被埋压: how many are still under the rubble is not said, so the toll stays open."""
+
 BODY_FOUND_RE = re.compile(r"遗体|尸体|打捞")
 
 

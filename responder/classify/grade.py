@@ -14,6 +14,8 @@ from pathlib import Path
 
 from responder.data import DataError, read_toml
 
+from .numerals import normalise
+
 LEVELS = ("I", "II", "III", "IV")
 LEVEL_NAMES = {"I": "特别重大", "II": "重大", "III": "较大", "IV": "一般"}
 RANK = {"I": 4, "II": 3, "III": 2, "IV": 1}
@@ -243,3 +245,20 @@ def reason_for(hit: Hit, metrics: dict[str, tuple[str, str]], shown: dict[str, s
     for m, b in hit.rule.also:
         text += f" 且{metrics[m][0]} ≥ {fmt_value(b)}"
     return f"{text}（{hit.standard.name}，{hit.rule.cite}，{LEVEL_NAMES[hit.rule.level]}）"
+
+
+_LEVEL_WORDS = {
+    "I": "I", "Ⅰ": "I", "1": "I", "一": "I", "一级": "I", "I级": "I", "Ⅰ级": "I", "特别重大": "I",
+    "II": "II", "Ⅱ": "II", "2": "II", "二": "II", "二级": "II", "II级": "II", "Ⅱ级": "II", "重大": "II",
+    "III": "III", "Ⅲ": "III", "3": "III", "三": "III", "三级": "III", "III级": "III", "Ⅲ级": "III", "较大": "III",
+    "IV": "IV", "Ⅳ": "IV", "4": "IV", "四": "IV", "四级": "IV", "IV级": "IV", "Ⅳ级": "IV", "一般": "IV",
+}
+
+
+def parse_level(value: object) -> str | None:
+    """A feed's level field (I, Ⅱ, 二级, 特别重大, 3 …) as "I".."IV", or None when unreadable."""
+    if value is None:
+        return None
+    s = normalise(str(value)).strip().upper().replace("级", "级")
+    s = re.sub(r"(?:应急)?(?:响应|事件|突发事件)$", "", s)
+    return _LEVEL_WORDS.get(s) or _LEVEL_WORDS.get(s.replace("级", "")) or None

@@ -115,6 +115,3 @@ def values(thresholds: Thresholds, std, facts: Facts, text: str, closure=None, f
     if "deaths_incl_missing" in stated and m_lo:
         shown["deaths_incl_missing"] = f"{fmt_value(stated['deaths_incl_missing'])}人（死亡{fmt_value(d_lo)}、失踪{fmt_value(m_lo)}）"
     return stated, possible, shown
-
-
-

@@ -1,0 +1,40 @@
+"""Headlines that say no event is happening now: an exercise, a trial or anniversary, a statistics bulletin.
+
+The body of such an item is full of tolls (模拟30人死亡, 该案造成12人死亡, 全年死亡47人) that belong to no
+突发事件 of today (突发事件应对法 第2条: an event that happens suddenly). The item is still opinion to answer
+within 48 hours. A headline that also reports harm of its own (演练中发生意外致1人死亡) is graded as usual.
+
+Pure: a headline in, a reason (Chinese, for the operator) or None out.
+"""
+
+from __future__ import annotations
+
+import re
+
+DRILL_RE = re.compile(r"演练|演习|推演|拉练|实战化训练|模拟(?:演练|处置)")
+HARM_IN_TITLE_RE = re.compile(r"事故|意外|伤亡|死亡|身亡|遇难|受伤|失踪|中毒")
+DRILL_SCENARIO_RE = re.compile(r"模拟[^ ，,。；]*|[^ ，,。；]{0,12}?(?:演练|演习|推演|拉练)")
+"""危化品事故综合应急演练 模拟“30人死亡”: the exercise's name and scenario are no harm; 演练中发生意外致1人死亡 is."""
+STATISTICS_TITLE_RE = re.compile(r"统计公报|统计年鉴|情况统计|统计数据|工作总结|年度总结|工作报告|年报")
+"""2025年国民经济和社会发展统计公报: a year's totals (死亡47人) are many events, none of them graded (493号 grades one)."""
+TRIAL_RE = re.compile(r"周年|一审|二审|终审|宣判|开庭|庭审|审理|判决|判处|获刑|被判|公诉|提起诉讼|再审")
+"""A court hearing a case (矿难责任人一审获刑) or an anniversary (矿难十周年): the toll in it is an event
+already reported and graded when it happened. The item is opinion to answer within 48 hours, not a new 突发事件 (突发事件应对法
+第2条: an event that happens suddenly)."""
+NEW_EVENT_IN_TITLE_RE = re.compile(r"发生|突发|起火|爆炸|坍塌|袭击|劫持")
+
+
+def no_event_now(title: str) -> str | None:
+    """Why the headline reports no event happening now, or None when it may report one."""
+    if DRILL_RE.search(title) and not HARM_IN_TITLE_RE.search(DRILL_SCENARIO_RE.sub("", title)):
+        return "标题表明是演练、演习或推演，文中情景不是实际发生的事件"
+    if NEW_EVENT_IN_TITLE_RE.search(title):
+        return None
+    if STATISTICS_TITLE_RE.search(title):
+        return "标题表明是统计公报或工作总结，文中数字是一段时期的累计，不是某一起突发事件"
+    if TRIAL_RE.search(title):
+        return "标题表明是对已发生事件的审判或周年纪念，文中伤亡属于当年的事件，不是新发生的突发事件"
+    return None
+
+
+__all__ = ["no_event_now"]
