@@ -18,6 +18,7 @@ output is one JSON object with the figures.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import re
@@ -28,6 +29,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from responder.classify import load_default  # noqa: E402
+
+
+def report_date(line: str) -> dt.date | None:
+    """The first line's date (2026-05-14 16:20, 2026-01-09, 2026年4月22日), or None."""
+    m = re.match(r"\s*(\d{4})[-年/.](\d{1,2})[-月/.](\d{1,2})", line)
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    except ValueError:
+        return None
 
 
 def load_corpus(root: Path) -> list[dict]:
@@ -41,6 +51,7 @@ def load_corpus(root: Path) -> list[dict]:
             raw = (root / row["text_file"]).read_text(encoding="utf-8")
             body = raw.split("\n", 1)[1] if "\n" in raw else ""
             row["body"] = body
+            row["reported"] = report_date(raw.split("\n", 1)[0])
             items.append(row)
     return items
 
@@ -104,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     clf = load_default()
     load_s = time.perf_counter() - t0
 
-    decisions = [clf.classify(r["title"], r["body"]) for r in items]
+    decisions = [clf.classify(r["title"], r["body"], reported=r["reported"]) for r in items]
     preds = [(d.level, d.clock == "5h") for d in decisions]
     ours = score(items, preds)
     base = score(items, [keyword_baseline(r["title"], r["body"]) for r in items])
@@ -119,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(max(1, args.repeat)):
         t = time.process_time()
         for r in items:
-            clf.classify(r["title"], r["body"])
+            clf.classify(r["title"], r["body"], reported=r["reported"])
         best = min(best, time.process_time() - t)
         t = time.process_time()
         for r in items:

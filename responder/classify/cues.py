@@ -46,6 +46,8 @@ the missing because each may die; a person already out of danger cannot raise th
 REMAINING_RE = re.compile(r"(?:仍有|尚有|还有|仍|尚|剩余|其余)$")
 ALL_RESCUED_RE = re.compile(r"全部|全员|均|所有|悉数|都|无一")
 STILL_TRAPPED_RE = re.compile(r"仍(?:被困|在井下|未|有)|尚(?:未|有)|正在(?:全力)?(?:救援|搜救|营救|施救)|救援(?:工作)?正在|生死不明|下落不明")
+ALL_FOUND_RE = re.compile(r"(?:已全部|均已|全部|均|都已?)(?:找到|寻获|搜寻到|找回|打捞出水)")
+"""失联的9名矿工已全部找到，均已遇难: the missing and trapped are accounted for (as the dead, counted once)."""
 
 # A statement that nobody was killed or hurt (issue 20). Only a definitive one closes the open toll
 # (trapped, missing, 伤亡N人): "暂无人员伤亡报告" speaks of what is known so far and closes nothing.
@@ -116,6 +118,8 @@ def _open_missing(facts: Facts, text: str, closure=None):
         return None
     if closure is not None and all(0 <= m.pos < closure[0] for m in ms) and not STILL_TRAPPED_RE.search(text):
         return None
+    if ALL_FOUND_RE.search(text) and not STILL_TRAPPED_RE.search(text):
+        return None  # 失联9人已全部找到，均已遇难: they are the dead now, counted once
     return q
 
 
@@ -135,6 +139,12 @@ def _intake_cut(text: str):
     m = intake_cut_phrase(text)
     if m is None:
         return None
+    # The clause that names the intake says whose it is (芦堰乡集镇供水站暂停取水 … 县城供水不受影响).
+    a = max(text.rfind(c, 0, m.start()) for c in "，,。；;！!？?\n") + 1
+    b = min([i for i in (text.find(c, m.end()) for c in "，,。；;！!？?\n") if i >= 0] or [len(text)])
+    for level, rx in INTAKE_SCALE:
+        if rx.search(text[a:b]):
+            return level, m.group(0), {"I": "设区的市", "II": "县级城市", "III": "乡镇"}[level], False
     for level, rx in INTAKE_SCALE:
         if rx.search(text):
             return level, m.group(0), {"I": "设区的市", "II": "县级城市", "III": "乡镇"}[level], False
@@ -153,7 +163,7 @@ def _closure(facts: Facts, text: str) -> tuple[int, str] | None:
     return found
 
 
-CAUSE_RE = re.compile(r"(?:(?:查明|证实|认定|经查|调查发现)(?:系|为|是)?|实为|实系)(?P<what>[^，。；]{2,24})")
+CAUSE_RE = re.compile(r"(?:(?:查明|证实|认定|经查|调查发现)(?:系|为|是)?|实为|实系)(?P<what>[^，。；\s]{2,24})")
 STILL_BURIED_RE = re.compile(r"(?:其余|剩余|其他)(?:人员|的人|群众|居民|工人)?(?:仍|尚|还)?(?:被埋|被掩埋|被埋压)")
 """已救出23人，其余人员仍被埋压: how many are still under the rubble is not said, so the toll stays open."""
 
@@ -171,6 +181,8 @@ def _open_trapped(facts: Facts, text: str, closure=None):
     still = STILL_TRAPPED_RE.search(text)
     if closure is not None and not still and all(0 <= m.pos < closure[0] for m in ms):
         return None, f"被困{_qty(q)}人：文中随后称“{closure[1]}”，不按可能死亡计"
+    if ALL_FOUND_RE.search(text) and not still:
+        return None, f"被困{_qty(q)}人：文中称已全部找到，不按可能死亡计"
     remaining = [m for m in ms if m.pos >= 0 and REMAINING_RE.search(text[max(0, m.pos - 4):m.pos])]
     if remaining:
         # 已升井36人，仍有11人被困: the count after 仍有 is what is left; the rescued are not taken off it.

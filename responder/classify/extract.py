@@ -13,9 +13,12 @@ Pure: text in, :class:`Facts` out.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from .background import (BACKGROUND_RE, PAST_RE, THIS_EVENT_RE, YEAR_RE, _past, _remembered, may_have_background,
+                         opens_background)
 from .numerals import CN_CHARS, INF, NumeralError, Quantity, normalise, parse_quantity
 
 _PRE = "不少于|至少|最少|超过|多于|不足|不到|少于|将近|接近|大约|逾|近|约"
@@ -23,7 +26,7 @@ _NUM = rf"(?:\d+(?:\.\d+)?[{CN_CHARS}]*|[{CN_CHARS}]+)"
 _BODY = (rf"(?:[数几上](?=[十百千万亿])[十百千万亿]+[余多来]?|{_NUM}(?:[余多来几][十百千万亿]*)?"
          rf"(?:(?:至|到|-|~)\d+(?:\.\d+)?[十百千万亿]*[余多]?)?)")
 PERSON_RE = re.compile(
-    rf"(?P<q>(?:{_PRE})?(?:{_BODY}|多|若干|数|几))(?P<m>名|人|位|例|口|具|个人)(?P<post>左右|上下|以上)?(?!次|民|类|们|员|士|选)"
+    rf"(?P<q>(?:{_PRE})?(?:{_BODY}|多|若干|数|几))(?P<m>名|人|位|例|口|具|个人|个(?=[，,。；;！!？?、\s”\"）)]|$))(?P<post>左右|上下|以上)?(?!次|民|类|们|员|士|选)"
     rf"|(?P<q2>(?:{_PRE})?{_BODY})(?=[死伤亡]|失联|失踪)"
 )
 MONEY_RE = re.compile(rf"(?P<q>(?:{_PRE})?(?:{_BODY}))(?:元|人民币)")
@@ -37,8 +40,10 @@ MAG_RES = (
 BLOCKADE_RE = re.compile(
     rf"(?:国道|省道|高速公路|高速|铁路|干线|交通枢纽|车站|机场)[^。；;]{{0,30}}?(?:中断|阻断|堵塞|瘫痪|封堵|堵路)"
     rf"[^。；;\d{{CN_CHARS}}]{{0,6}}(?P<q>(?:{_PRE})?{_BODY})个?(?:多)?(?:小时|钟头)"
-    rf"|(?:拦堵|堵塞|阻断|封堵|堵住|占据|围堵|拦截|堵)[^，。；]{{0,4}}?(?:国道|省道|高速公路|高速|铁路|干线)"
-    rf"[^。；;\d]{{0,8}}?(?P<q2>(?:{_PRE})?{_BODY})个?(?:多)?(?:小时|钟头)")
+    rf"|(?:拦堵|堵塞|阻断|封堵|堵住|占据|围堵|拦截|堵)[^，。；]{{0,4}}?(?:国道|省道|高速公路|高速|铁路|干线)(?:[A-Za-z]*\d+线?)?"
+    rf"[^。；;\d]{{0,8}}?(?P<q2>(?:{_PRE})?{_BODY})个?(?:多)?(?:小时|钟头)"
+    rf"|(?:国道|省道|高速公路|铁路)(?:[A-Za-z]*\d+线?)?[^。；;]{{0,12}}?(?:堵了|被堵|堵住|堵塞了)"
+    rf"(?P<q3>(?:{_PRE})?{_BODY})个?(?:多)?(?:小时|钟头)")
 """A main road or railway cut for hours (2006 standard: 国道、铁路干线、枢纽 8 hours → 特别重大)."""
 CN_MAG_RE = re.compile(r"([一二三四五六七八九])点([零〇一二三四五六七八九])级")
 _CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
@@ -49,11 +54,11 @@ CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
 _KEYWORDS: dict[str, tuple[str, ...]] = {
     "casualties": ("伤亡", "死伤"),
     "missing": ("失踪", "失联", "下落不明", "生死未卜", "被掩埋", "被埋", "去向不明", "失去联系", "联系不上", "生死不明",
-                "被冲走", "被卷走", "被洪水冲走", "仍在搜寻", "正在搜寻", "尚未找到", "仍未找到", "搜寻中", "搜救中", "没挖出来", "未挖出", "没救出来", "未被救出"),
+                "被冲走", "被卷走", "被洪水冲走", "仍在搜寻", "正在搜寻", "尚未找到", "仍未找到", "搜寻中", "搜救中", "没挖出来", "未挖出", "没救出来", "未被救出", "冲走"),
     "serious_injuries": ("重伤", "危重", "病危", "伤势严重", "伤势较重", "伤情严重", "生命垂危", "重症", "伤重"),
     "deaths": ("死亡", "遇难", "罹难", "身亡", "丧生", "殒命", "丧命", "毙命", "遇害", "溺亡", "离世", "去世",
                "死者", "遇难者", "罹难者", "牺牲", "烧死", "熏死", "砸死", "压死", "撞死", "淹死", "炸死", "闷死",
-               "砍死", "杀死", "摔死", "致死", "被杀", "遗体", "尸体", "抢救无效", "不治"),
+               "砍死", "杀死", "摔死", "致死", "被杀", "遗体", "尸体", "抢救无效", "不治", "无生命体征", "没有生命体征"),
     "injuries": ("受伤", "负伤", "伤者", "伤员", "轻伤", "轻微伤", "擦伤", "伤病员"),
     "poisoned": ("中毒", "发病", "不适", "症状", "病例", "患者"),
     "trapped": ("被困", "未能逃出", "没能逃出", "未逃出", "未能逃生", "未能升井", "未升井", "困在井下", "未能撤出", "未撤出", "未能撤离", "涉险", "受困", "困于",
@@ -65,7 +70,7 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "hospitalized": ("送医", "入院", "住院", "就医", "就诊", "留观", "送往医院", "送院"),
 }
 _SINGLE = {"死": "deaths", "亡": "deaths", "伤": "injuries"}
-_COLLOQUIAL = {"死了": "deaths"}
+_COLLOQUIAL = {"死了": "deaths", "走了": "deaths", "没了": "deaths"}
 """死了十几个人 (a post, a witness) counts the dead; 热死了, 气死了 alone say nothing, so the word is never
 noted as a death without a count."""
 _WORD_METRIC = {w: m for m, ws in _KEYWORDS.items() for w in ws}
@@ -94,6 +99,8 @@ class Mention:
     """Offset of the clause in the text: lets a later sentence close (无人员伤亡) or reopen the toll."""
     extra: bool = False
     """Counted in addition to an earlier figure (另有3人经抢救无效死亡): rules.md §4.2, 另有 adds."""
+    part: bool = False
+    """Named as a part of the figure before it (其中危重12人): never added to it."""
 
 
 @dataclass
@@ -111,6 +118,8 @@ class Facts:
     population: list[Quantity] = field(default_factory=list)
     """How many people a place or vehicle held (车上共有20名学生): the most that can be missing when the
     text says only 其余…下落不明."""
+    loss_parts: bool = False
+    """The losses listed are parts of one total (以上均为直接财产损失): they add up."""
     body_start: int = 0
     """Offset after the headline (the first line): a headline's figure is a summary, not a base to add to."""
 
@@ -123,8 +132,14 @@ class Facts:
         numeric = [q for q in ms if not q.vague] or ms
         best = max(numeric, key=lambda q: (q.low, q.high))
         high = max(q.high for q in numeric)
-        if metric == "deaths":
-            split = _split_toll(found, self.body_start)
+        if metric == "economic_loss" and self.loss_parts:
+            parts = [m.quantity for m in found if not m.quantity.vague]
+            if len(parts) >= 2:
+                total = Quantity(sum(q.low for q in parts), sum(q.high for q in parts))
+                if total.low > best.low:
+                    best, high = total, max(high, total.high)
+        if metric in ("deaths", "serious_injuries"):
+            split = (_split_toll if metric == "deaths" else _split_serious)(found, self.body_start)
             if split is not None and split.low > best.low:
                 best, high = split, max(high, split.high)
         extras = [m for m in found if m.extra and not m.quantity.vague]
@@ -181,6 +196,22 @@ def _split_toll(found: list[Mention], body_start: int) -> Quantity | None:
     return Quantity(a.low + b.low, a.high + b.high, open=a.open or b.open)
 
 
+CRITICAL_RE = re.compile(r"危重|病危|生命垂危")
+
+
+def _split_serious(found: list[Mention], body_start: int) -> Quantity | None:
+    """危重12人，重伤41人: the critically and the seriously hurt listed side by side are different people
+    (53, 重大 under 493号: 50 重伤). Not when the critical are named as part of the others (其中危重12人)."""
+    body = [m for m in found if m.pos >= body_start and not m.quantity.vague]
+    crit = [m.quantity for m in body if CRITICAL_RE.search(m.evidence) and not m.part]
+    hurt = [m.quantity for m in body if "重伤" in m.evidence and not CRITICAL_RE.search(m.evidence)]
+    if not crit or not hurt:
+        return None
+    a = max(crit, key=lambda q: (q.low, q.high))
+    b = max(hurt, key=lambda q: (q.low, q.high))
+    return Quantity(a.low + b.low, a.high + b.high, open=a.open or b.open)
+
+
 def _quantity(raw: str, post: str | None = None) -> Quantity | None:
     try:
         return parse_quantity(raw + (post or ""))
@@ -188,46 +219,18 @@ def _quantity(raw: str, post: str | None = None) -> Quantity | None:
         return None
 
 
-# Background figures (issue 20): year-to-date, last-year and cumulative statistics describe other
-# events. Counting them as this event's toll over-grades it (493号 grades one accident, not a year).
-BACKGROUND_RE = re.compile(
-    r"(?:今年以来|今年(?=[^，。；]{0,6}(?:全|共|累计|已发生|已有))|年初以来|去年|前年|上半年|下半年|全年|往年|历年|"
-    r"近(?:[一二三四五六七八九十两\d]+|几|数)年|同比|曾发生|曾经发生|发生过|以往|此前[^，。；]{0,12}发生|"
-    r"曾(?:在|于|经)[^，。；]{0,12}?(?:发生|造成|导致)|每年|年均|平均每年|(?:入夏|入汛|入冬|暑期|暑假|汛期|寒假)以来|"
-    r"(?:全市|全县|全省|全国|全区|辖区|本市|本县)[^，。；]{0,10}累计|累计[^，。；]{0,6}(?:全市|全县|全省|全国)|"
-    r"(?:共|累计|先后)发生[^，。；]{0,16}?(?:\d+|[一二三四五六七八九十两]+)起|发生[^，。；]{0,16}?\d{2,}起|"
-    r"(?:\d{1,2}|[一二三四五六七八九十]{1,2})(?:至|到|-|—|~)(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?!\d|[一二三四五六七八九十]+日)|"
-    r"前(?:\d+|[一二三四五六七八九十]+)个月|前[一二三]季度|"
-    r"剧中|片中|影片中|电影中|小说中|故事中|剧情|模拟|为例|担心|万一|假如|生怕|一旦发生|一审|二审|终审|宣判|判处|庭审|公诉|开庭审理|警示教育|典型案例)"
-    r"(?![^，。；]{0,2}(?:最|首))")
-PAST_RE = re.compile(r"(?:\d+|[一二三四五六七八九十两几数]+)(?:多|余)?年(?:多)?(?:前|以前)|当年|那年|历史上|曾经|前几年|前些年|早些年|"
-                     r"(?<!\d)(?:19|20)\d\d年(?!\d|[一二三四五六七八九十]{1,2}月|以来|至今|[全上下]半?年)")
-PRESENT_RE = re.compile(r"此次|本次|这次|这起|该起|目前|昨日|昨天|今日|今天|今晨|昨晚|昨夜|日前|近日|凌晨|上午|下午|傍晚|"
-                        r"夜间|晚间|\d+日|\d+时")
-ATTRIBUTIVE_PAST_RE = re.compile(r"(?:建成|开工|投产|修建|竣工|开业|启用|投用|改造|翻修|购置|安装|入住|通车|成立|搬入|查处|整改|"
-                                 r"建设|建造|搬迁|挂牌|运营)[^，。；]{0,4}?的")
-"""A remembered event (十年前那场6.8级地震死了200多人, 当年…, 历史上…, 曾经…): its figures are background (probe set
-e). Unlike BACKGROUND_RE the cue covers its own clause only, and not when the clause also dates this event
-(昨日, 凌晨, 3日) or the time word only describes a thing (3年前建成的大桥 … 垮塌)."""
-
-
-def _remembered(seg: str) -> bool:
-    m = PAST_RE.search(seg)
-    return (m is not None and not PRESENT_RE.search(seg)
-            and not ATTRIBUTIVE_PAST_RE.match(seg, m.end()) and not ATTRIBUTIVE_PAST_RE.search(seg[m.end():m.end() + 14]))
-
-
-THIS_EVENT_RE = re.compile(r"此次|本次|这次|这起|该起|此起|目前|现场")
 _SENTENCE_RE = re.compile(r"[^。；;！!？?\n\r]+")
 _CLAUSE_RE = re.compile(r"[^，,。；;！!？?\n\r]+")
 _SEGMENT_SPLIT = re.compile(r"(?<=[^\d\s])\s+(?=[^\d\s])")
 """Headlines separate their parts with spaces: 起火致3人死亡 今年以来全市火灾已致12人死亡."""
 
 
-def extract(text: str) -> Facts:
-    """Facts from already-normalised text (see :func:`responder.classify.numerals.normalise`)."""
+LOSS_PARTS_RE = re.compile(r"以上(?:均为|都是|均属|合计|共计)[^，,。；;]{0,6}损失|(?:两|各)项(?:损失)?合计")
+def extract(text: str, reported: dt.date | None = None) -> Facts:
+    """Facts from already-normalised text (see :func:`responder.classify.numerals.normalise`). ``reported``, the
+    report's date when known, lets a clause dated well before it open a background sentence."""
     facts = Facts(body_start=text.find("\n") + 1)
-    any_background = BACKGROUND_RE.search(text) is not None or PAST_RE.search(text) is not None  # most have none
+    any_background = may_have_background(text, reported)
     for sm in _SENTENCE_RE.finditer(text):
         background = False
         base = sm.start()
@@ -236,7 +239,7 @@ def extract(text: str) -> Facts:
             pos = base + cm.start()
             for seg, off in (_segments(clause) if any_background else ((clause, 0),)):
                 if any_background:
-                    if BACKGROUND_RE.search(seg):
+                    if opens_background(seg, reported):
                         background = True
                     elif background and THIS_EVENT_RE.search(seg):
                         background = False
@@ -252,6 +255,7 @@ def extract(text: str) -> Facts:
     m = VAGUE_CASUALTY_RE.search(text)
     if m:
         facts.vague_casualties = m.group(0)
+    facts.loss_parts = LOSS_PARTS_RE.search(text) is not None
     return facts
 
 
@@ -381,7 +385,7 @@ def _clause(clause: str, facts: Facts, pos: int = -1, background: bool = False) 
             if metric in ("missing", "trapped"):
                 continue
         sink.append(Mention(metric, q, clause[lo:hi], pos + lo if pos >= 0 else -1,
-                            bool(ADDED_RE.search(clause[max(0, s - 4):s]))))
+                            bool(ADDED_RE.search(clause[max(0, s - 4):s])), clause[max(0, lo - 3):lo].endswith(("其中", "中有"))))
     if background:
         return
     for i, (s, e, kind, payload) in enumerate(tokens):
@@ -432,22 +436,6 @@ def _money(clause: str, facts: Facts, background: bool = False) -> None:
                     sink.append(Mention("economic_loss", q, m.group(0)))
 
 
-HISTORY_RE = re.compile(r"历史上|史料|曾发生|曾经发生|曾遭受|以来最大|有记录以来")
-YEAR_RE = re.compile(r"(1[0-9]{3}|20[0-9]{2})年")
-_CLAUSE_START = re.compile(r"[，,。；;！!？?\n]")
-
-
-def _past(text: str, pos: int, latest_year: int | None) -> bool:
-    """The clause around ``pos`` tells of an earlier event (1303年曾发生洪洞8级大地震): a history word,
-    or a year before the latest year the report names. Its magnitude is not this event's."""
-    start = max((m.end() for m in _CLAUSE_START.finditer(text, 0, pos)), default=0)
-    end_m = _CLAUSE_START.search(text, pos)
-    clause = text[start:end_m.start() if end_m else len(text)]
-    if HISTORY_RE.search(clause) or _remembered(clause):
-        return True
-    return latest_year is not None and any(int(y) < latest_year for y in YEAR_RE.findall(clause))
-
-
 COMPARED_RE = re.compile(r"(?:类似|像是?|好像|好似|仿佛|如同|犹如|宛如|堪比|好比|相当于|感觉是|以为是|估计)[^，。；\d]{0,4}$")
 RANGE_BEFORE_RE = re.compile(r"\d\s*(?:-|~|至|到|、)\s*$")
 """类似4-5级地震 compares how the shaking felt; the quake plan's 初判 uses a measured magnitude (issue 20)."""
@@ -479,7 +467,7 @@ def _magnitude(text: str, facts: Facts) -> None:
 
 def _blockade(text: str, facts: Facts) -> None:
     for m in BLOCKADE_RE.finditer(text):
-        q = _quantity(m.group("q") or m.group("q2"))
+        q = _quantity(m.group("q") or m.group("q2") or m.group("q3"))
         if q is not None and 0 < q.high < 24 * 365:
             facts.mentions.append(Mention("blocked_hours", q, m.group(0)))
 

@@ -169,6 +169,12 @@ def _parse_body(body: str, original: str) -> Quantity:
             if kind == "about":
                 return _about(q)
             return Quantity(q.low, q.high, open=True, vague=q.vague)
+    # 一千三四百, 两万五六千: a round part, then two neighbouring digits of the next place (1300–1400)
+    m = re.fullmatch(r"(.*[十百千万亿])([一二三四五六七八九])([一二三四五六七八九])([十百千万])", body)
+    if m and "一二三四五六七八九".index(m.group(3)) == "一二三四五六七八九".index(m.group(2)) + 1:
+        base, u = parse_plain(m.group(1)), _multiplier(m.group(4))
+        d = "一二三四五六七八九".index(m.group(2)) + 1
+        return Quantity(base + d * u, base + (d + 1) * u, vague=True)
     # 数十 / 几百 / 数万: 2×unit … 10×unit − 1 (rules.md §4.2: 数十 → 20–99)
     m = re.fullmatch(r"[数几]([十百千万亿]+)", body)
     if m:
