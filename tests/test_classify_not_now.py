@@ -448,3 +448,31 @@ def test_a_tank_that_smokes_and_moves_ten_thousand_is_graded_by_the_environmenta
     """苯乙烯储罐自聚冒烟 names a hazardous-chemical accident; 1.03万 moved is the environmental plan's 重大 row."""
     d = clf.classify("苯乙烯储罐自聚冒烟 两镇一万零三百余名群众转移", "储罐温度异常升高冒烟，伴有刺激性气味，两镇一万零三百余名群众紧急转移，无人员伤亡。")
     assert d.clock == "5h", d.reasons
+
+
+# --- found on probe set m after its one held-out measurement (texts written here) ------------------
+
+def test_a_headline_that_packs_the_story_counts_the_rescued_once(clf):
+    """当班12人，其中4人升井，其余被困 and a headline 12人中4人升井 1人遇难7人被困: 7 trapped + 1 dead may be 8;
+    with 13 on shift they may be 9 — below 10. With 15 on shift and 5 out, 10 may be dead (493号: 重大)."""
+    d = clf.classify("某煤矿透水 15人中5人升井 1人遇难9人被困", "当班井下作业人员15人，其中5人自行升井，其余人员被困井下。救援正在进行。")
+    assert d.clock == "5h" and d.needs_review, d.reasons
+    small = clf.classify("某煤矿透水 8人中5人升井 3人被困", "当班井下作业人员8人，其中5人自行升井，其余人员被困井下。救援正在进行。")
+    assert small.clock == "48h", small.reasons
+
+
+@pytest.mark.parametrize("title,body,clock", [
+    # A road cut for 十个半小时 by villagers: 特别重大 (2006 standard, 8 hours).
+    ("国道被村民阻断 双向交通中断十个半小时", "约三百名村民在国道聚集，用车辆阻断道路。", "5h"),
+    # Evacuations listed by township add up: 6200 + 4100 = 10300 (environmental plan: 1万 → 重大).
+    ("液氯槽罐车相撞泄漏", "槽罐车泄漏后，县政府组织下风向群众转移，其中甲镇转移6200人、乙镇转移4100人，未造成人员伤亡。", "5h"),
+    # The province's drownings this summer are statistics; one boy drowned here.
+    ("一男孩游泳溺亡 全省今年暑期溺亡学生逾百人", "一名12岁男孩在河中游泳时溺水身亡。", "48h"),
+    # A film's story of 32 trapped miners is no event.
+    ("电影在废弃煤矿取景 讲述32名矿工被困的故事", "影片讲述了一场矿难中32名矿工被困井下的故事。", "48h"),
+    # The one passenger missing was found: 9 dead of 10 is 较大.
+    ("农用车侧翻坠沟", "车上10人中9人遇难。此前一度失联的1名乘客于次日凌晨被找到，仅受轻伤。", "48h"),
+])
+def test_further_wordings_from_set_m(clf, title, body, clock):
+    d = clf.classify(title, body)
+    assert d.clock == clock, d.reasons

@@ -46,7 +46,8 @@ the missing because each may die; a person already out of danger cannot raise th
 REMAINING_RE = re.compile(r"(?:仍有|尚有|还有|仍|尚|剩余|其余)$")
 ALL_RESCUED_RE = re.compile(r"全部|全员|均|所有|悉数|都|无一")
 STILL_TRAPPED_RE = re.compile(r"仍(?:被困|在井下|未|有)|尚(?:未|有)|正在(?:全力)?(?:救援|搜救|营救|施救)|救援(?:工作)?正在|生死不明|下落不明")
-ALL_FOUND_RE = re.compile(r"(?:已全部|均已|全部|均|都已?)(?:找到|寻获|搜寻到|找回|打捞出水)")
+ALL_FOUND_RE = re.compile(r"(?:已全部|均已|全部|均|都已?)(?:找到|寻获|搜寻到|找回|打捞出水)"
+                          r"|(?:失联|失踪)的?[^，,。；;]{0,16}?(?:被找到|已被找到|已找到|平安返回|已联系上)")
 """失联的9名矿工已全部找到，均已遇难: the missing and trapped are accounted for (as the dead, counted once)."""
 
 # A statement that nobody was killed or hurt (issue 20). Only a definitive one closes the open toll
@@ -187,17 +188,20 @@ def _open_trapped(facts: Facts, text: str, closure=None):
     if remaining:
         # 已升井36人，仍有11人被困: the count after 仍有 is what is left; the rescued are not taken off it.
         return max((m.quantity for m in remaining), key=lambda x: (x.low, x.high)), None
-    rescued = 0.0
+    saved: set[float] = set()
     for r in RESCUED_RE.finditer(text):
         a = max(text.rfind(c, 0, r.start()) for c in "，,。；;！!？?\n") + 1
         b = min([i for i in (text.find(c, r.end()) for c in "，,。；;！!？?\n") if i >= 0] or [len(text)])
         clause = text[a:b]
-        counts = [x for x in (_person_count(clause)) if x > 0]
+        counts = [x for x in _rescue_counts(clause, r.start() - a, r.end() - a) if x > 0]
         if ALL_RESCUED_RE.search(clause) or not counts:
             if still:
                 continue
             return None, f"被困{_qty(q)}人：文中称“{r.group(0)}”，已脱离危险，不按可能死亡计"
-        rescued += sum(counts)
+        saved.update(counts)
+    # A headline repeats the body (5人升井 … 其中5人自行升井): the same figure twice is counted once, which
+    # can only leave more people open, never fewer.
+    rescued = sum(saved)
     # 10名学生落水…4人被救起，6人遗体已被找到: the bodies found are of the people trapped, not more of them.
     found = sum(m.quantity.low for m in facts.mentions
                 if m.metric == "deaths" and not m.quantity.vague and BODY_FOUND_RE.search(m.evidence))
@@ -207,8 +211,44 @@ def _open_trapped(facts: Facts, text: str, closure=None):
                                         f"找到遗体{fmt_value(found)}人" if found else "") if x)
             return None, f"被困{_qty(q)}人已{how}，均有下落，不按可能死亡计"
         left = rescued + found
-        return Quantity(max(q.low - left, 0), max(q.high - left, 0), open=q.open, vague=q.vague), None
+        rest = Quantity(max(q.low - left, 0), max(q.high - left, 0), open=q.open, vague=q.vague)
+        if facts.population and "trapped" in facts.unnumbered:
+            # 当班15人，其中5人升井，其余人员被困 (and a headline's 9人被困, already net of the 5): those on shift
+            # less the saved and the dead known is the bound that cannot be too low.
+            dead = facts.get("deaths")
+            aboard = max(p.high for p in facts.population if p.high != INF) if any(p.high != INF for p in facts.population) else 0
+            bound = aboard - rescued - (dead.low if dead else 0)
+            if bound > rest.high:
+                rest = Quantity(bound, bound)
+        return rest, None
     return q, None
+
+
+def _rescue_counts(clause: str, start: int, end: int) -> list[float]:
+    """The people a rescue word counts: the count just before it (5人升井) or just after it (救出5人). A headline
+    that packs a whole story into one clause (15人中5人升井 1人遇难9人被困) rescued 5, not 30."""
+    matches = _person_matches(clause)
+    before = [m for m in matches if 0 <= start - m.end() <= 8]
+    after = [m for m in matches if 0 <= m.start() - end <= 6]
+    near = before[-1:] or after[:1]
+    if not near:
+        return _person_count(clause)
+    out = []
+    for m in near:
+        q = _quantity_of(m)
+        if q is not None:
+            out.append(q.high)
+    return out
+
+
+def _person_matches(clause: str):
+    from .extract import PERSON_RE
+    return list(PERSON_RE.finditer(clause))
+
+
+def _quantity_of(m):
+    from .extract import _quantity
+    return _quantity(m.group("q") or m.group("q2"), m.group("post") if m.group("q") else None)
 
 
 def _person_count(clause: str) -> list[float]:
@@ -305,7 +345,7 @@ def _rescued_count(text: str) -> float:
     for r in RESCUED_RE.finditer(text):
         a = max(text.rfind(c, 0, r.start()) for c in "，,。；;！!？?\n") + 1
         b = min([i for i in (text.find(c, r.end()) for c in "，,。；;！!？?\n") if i >= 0] or [len(text)])
-        total += sum(x for x in _person_count(text[a:b]) if x > 0)
+        total += sum(x for x in _rescue_counts(text[a:b], r.start() - a, r.end() - a) if x > 0)
     return total
 
 
