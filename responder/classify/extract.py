@@ -17,8 +17,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from .background import (BACKGROUND_RE, PAST_RE, THIS_EVENT_RE, YEAR_RE, _past, _remembered, may_have_background,
-                         opens_background)
+from .background import BACKGROUND_RE, PAST_RE, THIS_EVENT_RE, _remembered, may_have_background, opens_background
+from .magnitude import _magnitude
 from .numerals import CN_CHARS, INF, NumeralError, Quantity, normalise, parse_quantity
 
 _PRE = "不少于|至少|最少|超过|多于|不足|不到|少于|将近|接近|大约|逾|近|约"
@@ -32,11 +32,6 @@ PERSON_RE = re.compile(
 MONEY_RE = re.compile(rf"(?P<q>(?:{_PRE})?(?:{_BODY}))(?:元|人民币)")
 LOSS_RE = re.compile(r"(?<![无没未])(?:直接)?(?:经济|财产)?损失")
 LOSS_NUM_RE = re.compile(rf"损失(?:达到?|约|超过|近|高达|为|上)?(?P<q>(?:{_PRE})?(?:{_BODY}))(?![元\d])")
-MAG_RES = (
-    re.compile(r"(?:里氏|震级[为达是]?|[Mm][Ss]?)\s*(\d(?:\.\d+)?)\s*级?"),
-    re.compile(r"(\d(?:\.\d+)?)\s*级(?:强烈|强|大|左右的?|的)?(?:地震|强震|余震|大地震)"),
-    re.compile(r"(\d\.\d)(?:强烈|强)?(?:地震|强震)"),
-)
 BLOCKADE_RE = re.compile(
     rf"(?:国道|省道|高速公路|高速|铁路|干线|交通枢纽|车站|机场)[^。；;]{{0,30}}?(?:中断|阻断|堵塞|瘫痪|封堵|堵路)"
     rf"[^。；;\d{{CN_CHARS}}]{{0,6}}(?P<q>(?:{_PRE})?{_BODY})个?(?:多|半)?(?:小时|钟头)"
@@ -45,8 +40,6 @@ BLOCKADE_RE = re.compile(
     rf"|(?:国道|省道|高速公路|铁路)(?:[A-Za-z]*\d+线?)?[^。；;]{{0,12}}?(?:堵了|被堵|堵住|堵塞了)"
     rf"(?P<q3>(?:{_PRE})?{_BODY})个?(?:多)?(?:小时|钟头)")
 """A main road or railway cut for hours (2006 standard: 国道、铁路干线、枢纽 8 hours → 特别重大)."""
-CN_MAG_RE = re.compile(r"([一二三四五六七八九])点([零〇一二三四五六七八九])级")
-_CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
 CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
 
 # Metric words, longest first so 死伤 wins over 死, 伤亡 over 伤 (the regex takes the first
@@ -459,35 +452,6 @@ def _money(clause: str, facts: Facts, background: bool = False) -> None:
                 q = _quantity(m.group("q"))
                 if q is not None and q.high > 0 and re.search("[万亿]", m.group("q")):
                     sink.append(Mention("economic_loss", q, m.group(0)))
-
-
-COMPARED_RE = re.compile(r"(?:类似|像是?|好像|好似|仿佛|如同|犹如|宛如|堪比|好比|相当于|感觉是|以为是|估计)[^，。；\d]{0,4}$")
-RANGE_BEFORE_RE = re.compile(r"\d\s*(?:-|~|至|到|、)\s*$")
-"""类似4-5级地震 compares how the shaking felt; the quake plan's 初判 uses a measured magnitude (issue 20)."""
-
-
-def _magnitude(text: str, facts: Facts) -> None:
-    best: float | None = None
-    ev = ""
-    found: list[tuple[float, int, int]] = []
-    for rx in MAG_RES:
-        for m in rx.finditer(text):
-            try:
-                found.append((float(m.group(1)), m.start(), m.end()))
-            except ValueError:
-                continue
-    for m in CN_MAG_RE.finditer(text):
-        found.append((_CN_DIGIT[m.group(1)] + _CN_DIGIT[m.group(2)] / 10, m.start(), m.end()))
-    years = [int(y) for y in YEAR_RE.findall(text)]
-    latest = max(years) if years else None
-    for v, start, end in found:
-        if COMPARED_RE.search(text[max(0, start - 8):start]) or RANGE_BEFORE_RE.search(text[max(0, start - 3):start]):
-            facts.set_aside.append(f"“{text[max(0, start - 6):end]}”是对震感的比喻或估计，不是测定的震级")
-            continue
-        if 0 < v < 10 and (best is None or v > best) and not _past(text, start, latest):
-            best, ev = v, text[max(0, start - 6):end + 2]
-    facts.magnitude = best
-    facts.magnitude_evidence = ev
 
 
 def _blockade(text: str, facts: Facts) -> None:
