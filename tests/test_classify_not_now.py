@@ -476,3 +476,18 @@ def test_a_headline_that_packs_the_story_counts_the_rescued_once(clf):
 def test_further_wordings_from_set_m(clf, title, body, clock):
     d = clf.classify(title, body)
     assert d.clock == clock, d.reasons
+
+
+def test_the_engine_passes_the_beijing_date_an_item_was_published():
+    """reported_on: published_at (else first_seen_at), in Beijing: 17:00 UTC on 1 January is 2 January there."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from responder.engine.inputs import reported_on
+
+    utc = dt.timezone.utc
+    late = SimpleNamespace(published_at=dt.datetime(2026, 1, 1, 17, 0, tzinfo=utc), first_seen_at=None)
+    assert reported_on(late) == dt.date(2026, 1, 2)
+    seen = SimpleNamespace(published_at=None, first_seen_at=dt.datetime(2026, 6, 15, 1, 0))  # naive UTC (SQLite)
+    assert reported_on(seen) == dt.date(2026, 6, 15)
+    assert reported_on(SimpleNamespace(published_at=None, first_seen_at=None)) is None

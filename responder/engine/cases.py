@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from responder import audit
 from responder.db import transaction
 from responder.engine.clocks import bump_generation, open_clocks, start_clock, stop_clock
-from responder.engine.inputs import channels_for, default_classifier, policies_for
+from responder.engine.inputs import channels_for, default_classifier, policies_for, reported_on
 from responder.engine.policy import Policies
 from responder.engine.rules import CLOSE_KINDS, LEVEL_NAMES, EngineError, case_context, item_start
 from responder.models import Case, Item
@@ -214,7 +214,7 @@ def unjoin_item(engine: Engine, settings: Any, item_id: int, *, reason: str, now
         if first == item.id:
             raise EngineError(f"条目 {item_id} 是案件#{item.case_id}的首条报道，不是归并进来的；如案件有误请用 close 或 reclassify")
         decision = classify(item.title, item.text or "", declared_level=item.declared_level,
-                            declared_category=item.declared_category)
+                            declared_category=item.declared_category, reported=reported_on(item))
         start, basis, note = item_start(policies, item, now)
         case = create_case(s, settings, policies, title=item.title or (item.text or "")[:60], decision=decision,
                            start=start, basis=basis, now=now, source_role=item.role, note=note, actor=actor)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from responder.config.notify import channels_on
+from responder.timeutil import to_beijing
 from responder.engine.policy import Policies, load_policies
 
 
@@ -32,6 +33,13 @@ def channels_for(settings: Any) -> list[str]:
 
 
 Classify = Callable[..., Any]
+
+
+def reported_on(item: Any):
+    """The Beijing date an item was published (or first seen): the classifier sets aside tolls dated months
+    before it (2016年11月3日…12名矿工遇难 in a 2026 feature)."""
+    at = getattr(item, "published_at", None) or getattr(item, "first_seen_at", None)
+    return to_beijing(at).date() if at is not None else None
 
 
 def default_classifier(settings: Any) -> Classify:

@@ -24,7 +24,7 @@ from responder.db import transaction
 from responder.engine import event_identity, joining, matching, places
 from responder.engine.cases import create_case, upgrade_case
 from responder.engine.clocks import bump_generation
-from responder.engine.inputs import Classify, channels_for, default_classifier, policies_for
+from responder.engine.inputs import Classify, channels_for, default_classifier, policies_for, reported_on
 from responder.engine.policy import Policies
 from responder.engine.releases import satisfy
 from responder.engine.rules import LEVEL_RANK, case_context, item_start
@@ -57,7 +57,7 @@ def open_cases(engine: Engine, settings: Any, now: dt.datetime, *, classify: Cla
                 _match_release_item(s, settings, policies, item, now, res, classify)
                 continue
             decision = classify(item.title, item.text, declared_level=item.declared_level,
-                                declared_category=item.declared_category)
+                                declared_category=item.declared_category, reported=reported_on(item))
             target = None
             if item.case_id is not None:
                 target = s.get(Case, item.case_id)

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from responder.engine import event_identity as ei
 from responder.engine import matching
-from responder.engine.inputs import cached_classifier
+from responder.engine.inputs import cached_classifier, reported_on
 from responder.engine.places import Gazetteer, gazetteer_for
 from responder.models import Case, Item
 from responder.timeutil import iso_utc
@@ -95,7 +95,7 @@ def release_decision(s: Session, settings: Any, item: Item, classify: Any) -> ei
     gaz = gazetteer_for(settings)
     text = item_text(item)
     try:
-        facts = classify(item.title or "", item.text or "").facts or {}
+        facts = classify(item.title or "", item.text or "", reported=reported_on(item)).facts or {}
     except Exception:  # noqa: BLE001 - an unclassifiable release still matches by place, never attaches by kind
         facts = {}
     mine = ei.identity(text, facts.get("kind"), facts, item.published_at or item.first_seen_at, gaz)
