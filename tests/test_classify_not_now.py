@@ -359,6 +359,7 @@ def test_a_second_kind_that_would_make_the_facts_major_asks_with_the_stricter_cl
     both = clf.classify("工厂食堂就餐后工人集体中毒", "疑似车间有毒气体扩散至食堂，共60名工人中毒送医。")
     assert both.clock == "5h" and both.needs_review, both.reasons
     assert any("事件类型待确认" in r for r in both.reasons) and any("事件类型不确定" in x for x in both.doubts)
+    assert not any("分级分级" in r for r in both.reasons)  # a standard named "…分级" is not said twice
     feast = clf.classify("婚宴食物中毒 60人送医", "宾客食用婚宴后出现呕吐腹泻，共60人送医，无人死亡。")
     assert feast.clock == "48h" and not feast.needs_review, feast.reasons
 

@@ -333,7 +333,7 @@ class Classifier:
         possible_rank = RANK[possible_hits[0].rule.level] if possible_hits else 0
 
         basis = f"（依据：{'、'.join(kind_words)}）" if kind_words else ""
-        reasons.append(f"事件类型：{kind.name}，属{kind.category}{basis}；按{std.name}分级")
+        reasons.append(f"事件类型：{kind.name}，属{kind.category}{basis}；按{std.name}{'' if std.name.endswith('分级') else '分级'}")
 
         if settled:
             reasons.append(f"文中称“{settled.group(0)}”，按该条件下的标准定级")
