@@ -492,3 +492,26 @@ def test_the_engine_passes_the_beijing_date_an_item_was_published():
     seen = SimpleNamespace(published_at=None, first_seen_at=dt.datetime(2026, 6, 15, 1, 0))  # naive UTC (SQLite)
     assert reported_on(seen) == dt.date(2026, 6, 15)
     assert reported_on(SimpleNamespace(published_at=None, first_seen_at=None)) is None
+
+
+# --- found on probe set n after its one held-out measurement (texts written here) ------------------
+
+@pytest.mark.parametrize("title,body,clock", [
+    # 两千来号人 around a township government: 1000 participants → 重大 (2006 standard).
+    ("微博：两千来号人围镇政府讨要征地款", "我估计得有两千来号人，乡政府大门被堵，干部出不来。", "5h"),
+    # 3 bodies brought out are not 3 saved: 3 dead + 8 still trapped may be 11 (493号: 重大).
+    ("铁矿冒顶事故", "已搜救出3名遇难矿工，另有8名矿工仍被困，生死未卜，救援正在进行。", "5h"),
+    # A new blow on the eve of an old disaster's anniversary is a new event.
+    ("泥石流灾害三十周年前夕 某乡再遭泥石流 14人遇难", "昨夜某乡突发泥石流，已造成14人遇难。", "5h"),
+    # Another province's mine disaster, and our county's inspections.
+    ("外省煤矿事故21人遇难 我县连夜部署非煤矿山排查", "我县各矿山生产经营正常，未发现重大隐患。", "48h"),
+    # A quake in a place stated as 人口较密集 (非人口密集): M5.9 is 较大 by the 2012 plan, not 重大.
+    ("某镇发生5.9级地震", "震中所在的某镇属人口较密集地区（非人口密集地区），部分房屋墙体开裂，无人员死亡。", "48h"),
+    # A trial attended by the old fire's families is no new event.
+    ("“某书店火灾”案公开审理 12名遇难者家属旁听", "法院今日公开审理该案。", "48h"),
+    # A rumoured plague patient who had pneumonia; plague excluded by the lab.
+    ("网传“县医院收治鼠疫病人” 县卫健委：系普通肺炎", "县卫健委辟谣：近日网传“县医院收治鼠疫病人”。经核实，该患者诊断为社区获得性肺炎，经检测排除鼠疫。", "48h"),
+])
+def test_further_wordings_from_set_n(clf, title, body, clock):
+    d = clf.classify(title, body)
+    assert d.clock == clock, d.reasons

@@ -45,7 +45,7 @@ def _remembered(seg: str) -> bool:
 
 
 THIS_EVENT_RE = re.compile(r"此次|本次|这次|这起|该起|此起|目前|现场")
-ELSEWHERE_RE = re.compile(r"(?:外省|省外|外市|其他省份|外地)[^，,。；;]{0,12}?发生")
+ELSEWHERE_RE = re.compile(r"外省|省外|外市|其他省份|外地[^，,。；;]{0,12}?发生")
 HERE_RE = re.compile(r"我县|本县|我市|本市|县内|境内|我镇|本镇|辖区")
 """外省某化工园区发生爆炸事故，造成40余人遇难 (a meeting taking a lesson from it): another place's event; 外地游客
 在我县…发生 is ours."""

@@ -23,10 +23,9 @@ from pathlib import Path
 
 from responder.data import load_domains
 
-from .cues import (BLOCKERS_RE, BURIED_RE, DEBUNK_RE, RESCUED_RE, RUMOUR_RE, STILL_BURIED_RE,
+from .cues import (BLOCKERS_RE, BURIED_RE, DEBUNK_RE, escalation_word, RESCUED_RE, RUMOUR_RE, STILL_BURIED_RE,
                    WEAK_DEBUNK_RE, _closure, _described_rows, _felt_elsewhere, _intake_cut, _missing_of_population,
                    _open_missing, _open_trapped, _qty, _top_per_metric, debunk_phrase)
-from .background import in_background
 from .extract import Facts, extract
 from .headlines import no_event_now
 from .event_type import SYMPTOMS_RE, settle_kind
@@ -43,7 +42,6 @@ LEVEL_COUNTED_AFTER = re.compile(r"[^，。；]{0,2}?(?:\d+|[一二三四五六�
 """其中Ⅲ级响应2次: responses counted over a year's statistics, not this event's level."""
 LIST_JOINERS = ("、", "和", "及", "与", "或")
 """A level named in a policy sentence or a list of levels (特别重大、重大、较大和一般) is not this event's."""
-FOUND_AGAIN_RE = re.compile(r"找回|追回|寻回|已收回")
 FIVE_HOUR_RANK = RANK["II"]
 RIVAL_MIN_SCORE = 2
 """A second kind counts as a rival reading when named twice in the body or once in the headline."""
@@ -255,19 +253,7 @@ class Classifier:
         return found
 
     def _escalates(self, text: str) -> str | None:
-        """An event type known to escalate (issue 4), unless the text says it is over: a lost source found
-        again. A plague, cholera or anthrax case keeps the stricter clock even with its count stated below
-        the plan's 重大 row (1例肺炭疽 is 较大 by rules.md §2.3.6): these spread within days, and the rows for
-        spread (linked cases in a second county or city) are seldom in the first report."""
-        rx = self.thresholds.escalate
-        for m in rx.finditer(text) if rx else ():
-            word = m.group(0)
-            if in_background(text, m.start()):
-                continue  # 老人说五几年溃坝淹死几百人: a remembered dam break is no escalating event now
-            if word.startswith("放射源") and FOUND_AGAIN_RE.search(text):
-                continue
-            return word
-        return None
+        return escalation_word(self.thresholds.escalate, text)
 
     def _ordinary(self, title: str, head: str, reasons: list[str], review: list[str]) -> Decision:
         scored = self._domains.score(title, head)

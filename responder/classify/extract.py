@@ -17,7 +17,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from .background import BACKGROUND_RE, PAST_RE, THIS_EVENT_RE, _remembered, may_have_background, opens_background
+from .background import (BACKGROUND_RE, ELSEWHERE_RE, PAST_RE, THIS_EVENT_RE, _remembered, may_have_background,
+                         opens_background)
 from .magnitude import _magnitude
 from .numerals import CN_CHARS, INF, NumeralError, Quantity, normalise, parse_quantity
 
@@ -26,7 +27,7 @@ _NUM = rf"(?:\d+(?:\.\d+)?[{CN_CHARS}]*|[{CN_CHARS}]+)"
 _BODY = (rf"(?:[数几上](?=[十百千万亿])[十百千万亿]+[余多来]?|{_NUM}(?:[余多来几][十百千万亿]*)?"
          rf"(?:(?:至|到|-|~)\d+(?:\.\d+)?[十百千万亿]*[余多]?)?)")
 PERSON_RE = re.compile(
-    rf"(?P<q>(?:{_PRE})?(?:{_BODY}|多|若干|数|几))(?P<m>名|人|位|例|口|具|个人|个(?=[，,。；;！!？?、\s”\"）)]|$))(?P<post>左右|上下|以上)?(?!次|民|类|们|员|士|选)"
+    rf"(?P<q>(?:{_PRE})?(?:{_BODY}|多|若干|数|几))(?P<m>名|人|位|例|口|具|个人|号人|个(?=[，,。；;！!？?、\s”\"）)]|$))(?P<post>左右|上下|以上)?(?!次|民|类|们|员|士|选)"
     rf"|(?P<q2>(?:{_PRE})?{_BODY})(?=[死伤亡]|失联|失踪)"
 )
 MONEY_RE = re.compile(rf"(?P<q>(?:{_PRE})?(?:{_BODY}))(?:元|人民币)")
@@ -58,7 +59,7 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
                 "坠落", "落水", "被卷入", "坠入水中"),
     "evacuated": ("疏散", "转移", "撤离", "安置", "避险"),
     "affected": ("受灾",),
-    "participants": ("聚集", "围堵", "堵路", "静坐", "上访", "游行", "参与人数", "参与者", "参加人数", "参与械斗", "参加械斗",
+    "participants": ("聚集", "围堵", "堵路", "静坐", "上访", "围住", "围镇政府", "围乡政府", "围县政府", "游行", "参与人数", "参与者", "参加人数", "参与械斗", "参加械斗",
                      "参与斗殴", "参与聚集"),
     "hospitalized": ("送医", "入院", "住院", "就医", "就诊", "留观", "送往医院", "送院"),
 }
@@ -280,7 +281,7 @@ def _all_died(before: str, facts: Facts, pos: int, only_unbound: bool = False) -
 
 def _segments(clause: str) -> list[tuple[str, int]]:
     """The clause, split at a headline space only where a background cue starts a new part."""
-    if not BACKGROUND_RE.search(clause) and not PAST_RE.search(clause):
+    if not BACKGROUND_RE.search(clause) and not PAST_RE.search(clause) and not ELSEWHERE_RE.search(clause):
         return [(clause, 0)]
     out, start = [], 0
     for m in _SEGMENT_SPLIT.finditer(clause):

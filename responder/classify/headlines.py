@@ -24,6 +24,9 @@ TRIAL_RE = re.compile(r"周年|一审|二审|终审|宣判|开庭|庭审|审理|
 already reported and graded when it happened. The item is opinion to answer within 48 hours, not a new 突发事件 (突发事件应对法
 第2条: an event that happens suddenly)."""
 NEW_EVENT_IN_TITLE_RE = re.compile(r"发生|突发|起火|爆炸|坍塌|袭击|劫持|相撞|侧翻|翻沉|坠|倒塌|垮塌|泄漏")
+NEW_HARM_RE = re.compile(r"再遭|又遭|突遭|再次发生|又发生")
+"""…灾害三十周年前夕 桕岭乡再遭泥石流 14人遇难: a new blow named outside the old case's name is a new event
+(not 12名遇难者家属旁听, which is the old case's dead)."""
 OLD_CASE_RE = re.compile(r"[^ ，,。；;：:]{0,24}?(?:周年|一审|二审|终审|宣判|开庭|庭审|审理|判决|判处|获刑|被判|公诉|再审)")
 """“2024·10·17”烟花厂爆炸案一审开庭: the words before the court or anniversary word name the old case; an event
 named elsewhere in the headline (；沙鬲镇一客车与货车相撞 10人遇难) is a new one."""
@@ -36,7 +39,8 @@ def no_event_now(title: str) -> str | None:
         return "标题表明是演练、演习或推演，文中情景不是实际发生的事件"
     if STATISTICS_TITLE_RE.search(title) and not NEW_EVENT_IN_TITLE_RE.search(title):
         return "标题表明是统计公报或工作总结，文中数字是一段时期的累计，不是某一起突发事件"
-    if TRIAL_RE.search(title) and not NEW_EVENT_IN_TITLE_RE.search(OLD_CASE_RE.sub("", title)):
+    rest = OLD_CASE_RE.sub("", title)
+    if TRIAL_RE.search(title) and not NEW_EVENT_IN_TITLE_RE.search(rest) and not NEW_HARM_RE.search(rest):
         return "标题表明是对已发生事件的审判或周年纪念，文中伤亡属于当年的事件，不是新发生的突发事件"
     return None
 
