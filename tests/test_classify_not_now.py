@@ -515,3 +515,26 @@ def test_the_engine_passes_the_beijing_date_an_item_was_published():
 def test_further_wordings_from_set_n(clf, title, body, clock):
     d = clf.classify(title, body)
     assert d.clock == clock, d.reasons
+
+
+# --- found on probe set o after its one held-out measurement (texts written here) ------------------
+
+@pytest.mark.parametrize("title,body,clock", [
+    # A headline listing 危重 and 重伤 side by side: 53 seriously hurt (493号: 50 → 重大).
+    ("烟花门店爆炸 危重12人重伤41人", "伤员已送医救治。", "5h"),
+    # 其他感染性腹泻病在甲、乙两县发病为近五年同期2.7倍: the 乙/丙类 spread row (重大).
+    ("传染病疫情通报", "其他感染性腹泻病在甲、乙两县发病为近五年同期平均水平的2.7倍。", "5h"),
+    # A canteen's cluster (聚集性) is no crowd: food plan, 101 ill with a death → 重大.
+    ("职工食堂聚集性腹泻 就诊101人 一名老人死亡", "晚餐后发生聚集性腹泻，累计就诊101人，其中1名老人经抢救无效死亡。", "5h"),
+    # 9 workers not yet reached (仍未联系上) are missing: 2 + 9 = 11.
+    ("在建厂房坍塌 2人死亡 9名工人仍未联系上", "厂房坍塌，已确认2人死亡，另有9名工人仍未联系上。", "5h"),
+    # 11人没救过来: 11 dead (493号: 10 → 重大).
+    ("网友视频：中巴翻沟 11人没救过来", "盘山路一辆中巴翻下山沟，听说11人没救过来。", "5h"),
+    # A foretold 7-magnitude quake is a rumour, not a measured magnitude.
+    ("网传“下周将发生7级地震” 县地震局：系谣言", "县地震局：地震无法准确预测，网传“下周将发生7级地震”系谣言。", "48h"),
+    # 147 passengers all brought ashore safely: nobody is unaccounted for.
+    ("客渡船故障漂航 147名乘客全部安全转运", "一艘载有147名游客的客渡船主机故障，搜救船只将全部乘客安全转运上岸。", "48h"),
+])
+def test_further_wordings_from_set_o(clf, title, body, clock):
+    d = clf.classify(title, body)
+    assert d.clock == clock, d.reasons

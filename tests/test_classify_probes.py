@@ -28,11 +28,13 @@ SETS = [  # (set, least precision, least level accuracy). Issue 20: precision >=
     # rules at e3eaa74). Sets k and l hold precision 0.9 and 0.89 on purpose: k's three false alarms and l's four
     # are the escalation list (霍乱, 鼠疫, 炭疽 with counts below their rows), a plan's response level (Ⅱ级应急响应)
     # and an 约 loss widened past a bound, all the stricter clock by design (docs/classifier.md). m 0.844: its one
-    # held-out measurement at 3564b0e; n 0.829, its one held-out measurement at 3c997c5.
+    # held-out measurement at 3564b0e; n 0.829, its one held-out measurement at 3c997c5; o 0.781, its one
+    # held-out measurement at 92adde5.
     (PROBES / "a", 0.9, 0.95), (PROBES / "b", 0.9, 0.95), (PROBES / "c", 0.9, 0.864), (PROBES / "d", 0.9, 0.765),
     (PROBES / "e", 0.9, 0.817), (PROBES / "f", 0.9, 0.824), (PROBES / "g", 0.9, 0.841),
     (PROBES / "h", 0.9, 0.803), (PROBES / "i", 0.9, 0.806), (PROBES / "j", 0.9, 0.761), (PROBES / "k", 0.9, 0.641),
     (PROBES / "l", 0.89, 0.706), (PROBES / "m", 0.9, 0.844), (PROBES / "n", 0.9, 0.829),
+    (PROBES / "o", 0.9, 0.781),
     (None, 0.9, 0.95),  # the development corpus, outside the repository: RESPONDER_CORPUS
 ]
 
@@ -43,7 +45,7 @@ def test_every_probe_set_is_checked():
     assert on_disk == {p.name for p, _, _ in SETS if p is not None and p.parent == PROBES}
 
 
-@pytest.mark.parametrize("root,precision,accuracy", SETS, ids=["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "dev"])
+@pytest.mark.parametrize("root,precision,accuracy", SETS, ids=["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "dev"])
 def test_no_five_hour_report_is_missed(root, precision, accuracy):
     """On every probe set and the dev corpus: 5-hour recall 1.00, precision and level accuracy held."""
     root = root or corpus.corpus_dir()

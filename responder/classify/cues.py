@@ -41,7 +41,7 @@ def debunk_phrase(title: str, head: str):
     return None
 RESCUED_RE = re.compile(r"救出|获救|救起|救上岸|(?<!未能)(?<!未)升井|全部转移|均已转移|已被转移|转移疏散|疏散转移|成功转移|脱险|脱困|解救|营救出|全部救|(?:疏散|成功|已|先后)[、和及]?营救|被救|救下|救援出|"
                         r"安全转移|转移(?:至|到)安全|安全撤离|撤离(?:至|到)安全|安全疏散|已疏散|已撤离|全部撤离|均已撤离|"
-                        r"安全撤出|全部撤出|均已撤出|平安|安然无恙")
+                        r"安全撤出|全部撤出|均已撤出|平安|安然无恙|安全转运|转运上岸")
 """Evacuated, moved-to-safety and rescued people are not trapped (issue 20): rules §4.1 lists 被困 with
 the missing because each may die; a person already out of danger cannot raise the toll."""
 REMAINING_RE = re.compile(r"(?:仍有|尚有|还有|仍|尚|剩余|其余)$")

@@ -48,11 +48,12 @@ CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
 _KEYWORDS: dict[str, tuple[str, ...]] = {
     "casualties": ("伤亡", "死伤"),
     "missing": ("失踪", "失联", "下落不明", "生死未卜", "被掩埋", "被埋", "去向不明", "失去联系", "联系不上", "生死不明",
-                "被冲走", "被卷走", "被洪水冲走", "仍在搜寻", "正在搜寻", "尚未找到", "仍未找到", "搜寻中", "搜救中", "没挖出来", "未挖出", "没救出来", "未被救出", "冲走"),
+                "被冲走", "被卷走", "被洪水冲走", "未联系上", "没联系上", "仍未联系上", "仍在搜寻", "正在搜寻", "尚未找到", "仍未找到", "搜寻中", "搜救中", "没挖出来", "未挖出", "没救出来", "未被救出", "冲走"),
     "serious_injuries": ("重伤", "危重", "病危", "伤势严重", "伤势较重", "伤情严重", "生命垂危", "重症", "伤重"),
     "deaths": ("死亡", "遇难", "罹难", "身亡", "丧生", "殒命", "丧命", "毙命", "遇害", "溺亡", "离世", "去世",
                "死者", "遇难者", "罹难者", "牺牲", "烧死", "熏死", "砸死", "压死", "撞死", "淹死", "炸死", "闷死",
-               "砍死", "杀死", "摔死", "致死", "被杀", "遗体", "尸体", "抢救无效", "不治", "无生命体征", "没有生命体征"),
+               "砍死", "杀死", "摔死", "致死", "被杀", "遗体", "尸体", "抢救无效", "不治", "无生命体征", "没有生命体征",
+               "没救过来", "没能救过来", "没抢救过来"),
     "injuries": ("受伤", "负伤", "伤者", "伤员", "轻伤", "轻微伤", "擦伤", "伤病员"),
     "poisoned": ("中毒", "发病", "不适", "症状", "病例", "患者"),
     "trapped": ("被困", "未能逃出", "没能逃出", "未逃出", "未能逃生", "未能升井", "未升井", "困在井下", "未能撤出", "未撤出", "未能撤离", "涉险", "受困", "困于",
@@ -70,6 +71,7 @@ noted as a death without a count."""
 _WORD_METRIC = {w: m for m, ws in _KEYWORDS.items() for w in ws}
 _ALL_WORDS = sorted([*_WORD_METRIC, *_COLLOQUIAL], key=len, reverse=True) + list(_SINGLE)
 KEYWORD_RE = re.compile("|".join(re.escape(w) + ("(?![亡伤者])" if w.endswith("死") and len(w) > 1 else "")
+                                  + ("(?!性)" if w == "聚集" else "")
                                   for w in _ALL_WORDS))
 """炸死 must not swallow the 死 of 爆炸死亡30人 (the count then bound to nothing)."""
 NEGATION_RE = re.compile(r"(?:无|未|没有|暂无|尚无|未见|并无|不会)(?:造成)?(?:人员|人)?(?:[^，。；\d]{1,4}?[和、及与或])?$")
@@ -196,7 +198,7 @@ CRITICAL_RE = re.compile(r"危重|病危|生命垂危")
 def _split_serious(found: list[Mention], body_start: int) -> Quantity | None:
     """危重12人，重伤41人: the critically and the seriously hurt listed side by side are different people
     (53, 重大 under 493号: 50 重伤). Not when the critical are named as part of the others (其中危重12人)."""
-    body = [m for m in found if m.pos >= body_start and not m.quantity.vague]
+    body = [m for m in found if not m.quantity.vague]  # a headline's 危重12人重伤41人 lists two groups too
     crit = [m.quantity for m in body if CRITICAL_RE.search(m.evidence) and not m.part]
     hurt = [m.quantity for m in body if "重伤" in m.evidence and not CRITICAL_RE.search(m.evidence)]
     if not crit or not hurt:

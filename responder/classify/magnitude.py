@@ -17,6 +17,8 @@ MAG_RES = (
 )
 CN_MAG_RE = re.compile(r"([一二三四五六七八九])点([零〇一二三四五六七八九])级")
 _CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
+FORETOLD_RE = re.compile(r"(?:将|将要|会|要|可能|预测|预言|预报)[^，,。；;\d]{0,6}$")
+"""网传“下周将发生7级地震”: a foretold quake has no measured magnitude (quakes cannot be predicted)."""
 COMPARED_RE = re.compile(r"(?:类似|像是?|好像|好似|仿佛|如同|犹如|宛如|堪比|好比|相当于|感觉是|以为是|估计)[^，。；\d]{0,4}$")
 RANGE_BEFORE_RE = re.compile(r"\d\s*(?:-|~|至|到|、)\s*$")
 """类似4-5级地震 compares how the shaking felt; the quake plan's 初判 uses a measured magnitude (issue 20)."""
@@ -38,6 +40,9 @@ def _magnitude(text: str, facts) -> None:
     years = [int(y) for y in YEAR_RE.findall(text)]
     latest = max(years) if years else None
     for v, start, end in found:
+        if FORETOLD_RE.search(text[max(0, start - 10):start]):
+            facts.set_aside.append(f"“{text[max(0, start - 6):end]}”是预测或传言中将要发生的地震，不是已测定的震级")
+            continue
         if COMPARED_RE.search(text[max(0, start - 8):start]) or RANGE_BEFORE_RE.search(text[max(0, start - 3):start]):
             facts.set_aside.append(f"“{text[max(0, start - 6):end]}”是对震感的比喻或估计，不是测定的震级")
             continue
