@@ -535,3 +535,28 @@ WORDINGS_O = [
 def test_further_wordings_from_sets_m_n_o(clf, title, body, clock):
     d = clf.classify(title, body)
     assert d.clock == clock, d.reasons
+
+
+# --- found on the final held-out set p, after its one measurement (texts written here) ------------
+
+@pytest.mark.parametrize("title,body,clock", [
+    # A toxic gas that poisoned 60 villagers, with no other event word: the environmental rows (50 → 重大).
+    ("倾倒废酸致硫化氢逸出 60名村民中毒住院", "有人非法倾倒废酸，产生硫化氢气体逸出，附近60名村民中毒住院。", "5h"),
+    # Bodies found and people who died later in hospital are different people: 7 + 3 = 10.
+    ("厂房坍塌 搜救出7名遇难者 另3人送医后不治", "搜救工作结束。", "5h"),
+    # A headline listing the dead and one who died later: 9 + 1 = 10 (fire standard: 重大).
+    ("养老院火灾 9名老人遇难 1名护工不治", "火灾原因正在调查。", "5h"),
+    # 当班下井28人，16人自行升井，12人被困: the 12 are those still down.
+    ("萤石矿透水", "当班下井28人，16人自行升井，12人被困井下、与地面失去联系。", "5h"),
+    # 两千三百来号工人: a crowd over 1000 (2006 standard: 重大).
+    ("工人聚集讨要工资", "两千三百来号工人聚集在厂门口讨要工资。", "5h"),
+    # An unexplained illness that spread to a named county: beyond the county (重大).
+    ("不明原因发热病例扩散至蕨溪县", "不明原因发热伴皮疹病例已扩散至蕨溪县。", "5h"),
+    # 没了六个人 and 五个还没找着: 6 dead and 5 missing reach 11.
+    ("网友：一个组没了六个人", "一个组没了六个人，隔壁组五个还没找着。", "5h"),
+    # A total after later deaths states the toll: 6 + 3 are the 9, not 12 (较大).
+    ("化工厂爆炸 死亡人数升至9人", "事故已造成6人死亡。次日又有3名伤员经抢救无效死亡，死亡人数升至9人。", "48h"),
+])
+def test_wordings_from_set_p(clf, title, body, clock):
+    d = clf.classify(title, body)
+    assert d.clock == clock, d.reasons

@@ -207,17 +207,19 @@ def _open_trapped(facts: Facts, text: str, closure=None):
     found = sum(m.quantity.low for m in facts.mentions
                 if m.metric == "deaths" and not m.quantity.vague and BODY_FOUND_RE.search(m.evidence))
     if rescued or found:
-        if rescued + found >= q.low and not still:
+        aboard = max((p.high for p in facts.population if p.high != INF), default=0)
+        net = bool(aboard) and rescued + found + q.high <= aboard
+        # 当班下井28人，16人自行升井，12人被困: the 12 are those still down, already net of the 16
+        if rescued + found >= q.low and not still and not net:
             how = "、".join(x for x in (f"获救{fmt_value(rescued)}人" if rescued else "",
                                         f"找到遗体{fmt_value(found)}人" if found else "") if x)
             return None, f"被困{_qty(q)}人已{how}，均有下落，不按可能死亡计"
-        left = rescued + found
+        left = 0 if net else rescued + found
         rest = Quantity(max(q.low - left, 0), max(q.high - left, 0), open=q.open, vague=q.vague)
         if facts.population and "trapped" in facts.unnumbered:
             # 当班15人，其中5人升井，其余人员被困 (and a headline's 9人被困, already net of the 5): those on shift
             # less the saved and the dead known is the bound that cannot be too low.
             dead = facts.get("deaths")
-            aboard = max(p.high for p in facts.population if p.high != INF) if any(p.high != INF for p in facts.population) else 0
             bound = aboard - rescued - (dead.low if dead else 0)
             if bound > rest.high:
                 rest = Quantity(bound, bound)

@@ -14,6 +14,7 @@ from .cues import CAUSE_RE, POLLUTANT_RE, intake_cut_phrase
 from .route import Kind, Routing, Segmenter, detect_kind
 
 TOXIC_RELEASE_RE = re.compile(r"(?:氯气|液氯|氨气|液氨|硫化氢|二氧化硫|光气|氰化氢)[^，,。；;]{0,4}?(?:泄漏|泄露|逸出|外溢|逸散|漏)")
+POISONED_RE = re.compile(r"\d+名?[^，,。；;]{0,6}中毒|中毒[^，,。；;]{0,4}\d+人")
 SYMPTOMS_RE = re.compile(r"咳嗽|胸闷|头晕|头痛|恶心|呕吐|呼吸困难|中毒症状|不适症状")
 
 
@@ -27,8 +28,8 @@ def settle_kind(routing: Routing, seg: Segmenter, kind: Kind | None, kind_words:
         if found is not None and found is not kind:
             kind, kind_words = found, found_words
             reasons.append(f"文中称“{cause.group(0)[:24]}”，按查明的事件类型分级")
-    if (kind is not None and kind.category == "事故灾难" and kind.standard != "env_2014"
-            and TOXIC_RELEASE_RE.search(full) and SYMPTOMS_RE.search(full)):
+    if ((kind is None or (kind.category == "事故灾难" and kind.standard != "env_2014"))
+            and TOXIC_RELEASE_RE.search(full) and (SYMPTOMS_RE.search(full) or POISONED_RE.search(full))):
         # 水厂氯气泄漏…周边居民出现咳嗽、胸闷…送医62人: people poisoned by a release, the environmental rows.
         env = next((k for k in routing.kinds if k.standard == "env_2014"), None)
         if env is not None:

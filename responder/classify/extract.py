@@ -27,7 +27,7 @@ _NUM = rf"(?:\d+(?:\.\d+)?[{CN_CHARS}]*|[{CN_CHARS}]+)"
 _BODY = (rf"(?:[数几上](?=[十百千万亿])[十百千万亿]+[余多来]?|{_NUM}(?:[余多来几][十百千万亿]*)?"
          rf"(?:(?:至|到|-|~)\d+(?:\.\d+)?[十百千万亿]*[余多]?)?)")
 PERSON_RE = re.compile(
-    rf"(?P<q>(?:{_PRE})?(?:{_BODY}|多|若干|数|几))(?P<m>名|人|位|例|口|具|个人|号人|个(?=[，,。；;！!？?、\s”\"）)]|$))(?P<post>左右|上下|以上)?(?!次|民|类|们|员|士|选)"
+    rf"(?P<q>(?:{_PRE})?(?:{_BODY}|多|若干|数|几))(?P<m>名|人|位|例|口|具|个人|号人|个(?=[，,。；;！!？?、\s”\"）)]|$|还|仍|都|也|没|未)|号(?=工人|村民|群众|职工|业主))(?P<post>左右|上下|以上)?(?!次|民|类|们|员|士|选)"
     rf"|(?P<q2>(?:{_PRE})?{_BODY})(?=[死伤亡]|失联|失踪)"
 )
 MONEY_RE = re.compile(rf"(?P<q>(?:{_PRE})?(?:{_BODY}))(?:元|人民币)")
@@ -48,7 +48,7 @@ CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
 _KEYWORDS: dict[str, tuple[str, ...]] = {
     "casualties": ("伤亡", "死伤"),
     "missing": ("失踪", "失联", "下落不明", "生死未卜", "被掩埋", "被埋", "去向不明", "失去联系", "联系不上", "生死不明",
-                "被冲走", "被卷走", "被洪水冲走", "未联系上", "没联系上", "仍未联系上", "仍在搜寻", "正在搜寻", "尚未找到", "仍未找到", "搜寻中", "搜救中", "没挖出来", "未挖出", "没救出来", "未被救出", "冲走"),
+                "被冲走", "被卷走", "被洪水冲走", "未联系上", "没联系上", "仍未联系上", "仍在搜寻", "正在搜寻", "尚未找到", "仍未找到", "搜寻中", "搜救中", "没挖出来", "未挖出", "没救出来", "未被救出", "冲走", "没找着", "还没找到"),
     "serious_injuries": ("重伤", "危重", "病危", "伤势严重", "伤势较重", "伤情严重", "生命垂危", "重症", "伤重"),
     "deaths": ("死亡", "遇难", "罹难", "身亡", "丧生", "殒命", "丧命", "毙命", "遇害", "溺亡", "离世", "去世",
                "死者", "遇难者", "罹难者", "牺牲", "烧死", "熏死", "砸死", "压死", "撞死", "淹死", "炸死", "闷死",
@@ -173,18 +173,34 @@ class Facts:
         return out
 
 
-ON_SITE_RE = re.compile(r"当场|现场")
+ON_SITE_RE = re.compile(r"当场|现场|遇难者|遗体")
 LATER_DEATH_RE = re.compile(r"抢救无效|医治无效|送医途中|送医后|送院后|途中|不治|伤重")
 
 
 def _split_toll(found: list[Mention], body_start: int) -> Quantity | None:
+    """The body's two groups, else the headline's (9名老人遇难 1名护工不治): a headline figure is a summary and
+    never a base for the body's later deaths (化工厂爆炸 死亡人数升至9人 … 又有3名伤员经抢救无效死亡)."""
+    body = [m for m in found if m.pos >= body_start]
+    return _split_groups(body) or _split_groups([m for m in found if 0 <= m.pos < body_start])
+
+
+def _split_groups(found: list[Mention]) -> Quantity | None:
     """Deaths reported in two disjoint groups (7人当场死亡 … 4人经抢救无效死亡): those who died at the
     scene and those who died later are different people, so the toll is their sum (11, 重大 under 493号
-    第三条), whichever order the report gives them in. None unless both groups are stated with digits
-    in the body. Where the report also states the total, the total is never smaller than this sum."""
-    body = [m for m in found if m.pos >= body_start and not m.quantity.vague]
-    here = [m.quantity for m in body if ON_SITE_RE.search(m.evidence)]
-    later = [m.quantity for m in body if LATER_DEATH_RE.search(m.evidence) and not ON_SITE_RE.search(m.evidence)]
+    第三条), whichever order the report gives them in. The first group is the on-site one when named
+    (当场, 遇难者, 遗体), else the figures given before the later deaths (9名老人遇难 1名护工不治). None unless both
+    groups are stated with digits. Where the report also states the total, the total is never smaller."""
+    body = [m for m in found if not m.quantity.vague]
+    late = [m for m in body if LATER_DEATH_RE.search(m.evidence) and not ON_SITE_RE.search(m.evidence)]
+    later = [m.quantity for m in late]
+    first_late = min((m.pos for m in late), default=-1)
+    on_site = [m.quantity for m in body if ON_SITE_RE.search(m.evidence)]
+    plain = [m for m in body if m not in late and not ON_SITE_RE.search(m.evidence)]
+    before = [m.quantity for m in plain if m.pos < first_late]
+    after = [m.quantity for m in plain if m.pos > first_late]
+    if before and any(q.low > max(b.low for b in before) for q in after):
+        before = []  # a larger figure after the later deaths states the new total (事故已造成9人死亡)
+    here = on_site or before  # 共造成9人死亡，其中7人当场死亡: the on-site part is the base, not the total
     if not here or not later:
         return None
     a = max(here, key=lambda q: (q.low, q.high))
@@ -382,7 +398,7 @@ def _clause(clause: str, facts: Facts, pos: int = -1, background: bool = False) 
             if metric in ("missing", "trapped"):
                 continue
         sink.append(Mention(metric, q, clause[lo:hi], pos + lo if pos >= 0 else -1,
-                            bool(ADDED_RE.search(clause[max(0, s - 4):s])), clause[max(0, lo - 3):lo].endswith(("其中", "中有"))))
+                            bool(ADDED_RE.search(clause[max(0, s - 4):s])), clause[max(0, lo - 3):lo].endswith("其中")))
     _by_place(clause, sink, pos, start_count)
     if background:
         return
