@@ -31,7 +31,7 @@ from .headlines import no_event_now
 from .event_type import SYMPTOMS_RE, settle_kind
 from .grade import BY_RANK, LEVEL_NAMES, RANK, Thresholds, fmt_value, grade, load_thresholds, parse_level, reason_for
 from .numerals import normalise
-from .route import DomainMatcher, Kind, Routing, Segmenter, is_outside, kind_scores, load_routing, routing_words
+from .route import DomainMatcher, Kind, Routing, Segmenter, is_outside, kind_scores, load_routing, routing_words, top_kind
 from .values import cases_seen, evacuation_rank, values
 
 NOT_THIS_LEVEL_BEFORE = re.compile(r"防范|遏制|防止|杜绝|避免|预防|坚决|严防|涉及|对于|针对|分为|包括|标准|"
@@ -115,7 +115,7 @@ class Classifier:
             if declared is None:
                 review.append(f"来源标注的等级“{declared_level}”无法识别，已忽略")
         ranked = kind_scores(self.routing, ntitle, nbody, self._seg)
-        kind, kind_words = (ranked[0][2], ranked[0][3]) if ranked and ranked[0][1] >= self.routing.min_score else (None, [])
+        kind, _score, kind_words = top_kind(self.routing, ranked)
         kind, kind_words = settle_kind(self.routing, self._seg, kind, kind_words, full, reasons)
         if declared_category:
             kind = self._declared_kind(declared_category, kind, reasons)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .extract import Facts
+from .extract import PERSON_RE, Facts, person_quantity
 from .grade import RANK, Hit, fmt_value
 from .background import in_background
 from .numerals import INF, Quantity
@@ -142,8 +142,7 @@ def _intake_cut(text: str):
     if m is None:
         return None
     # The clause that names the intake says whose it is (芦堰乡集镇供水站暂停取水 … 县城供水不受影响).
-    a = max(text.rfind(c, 0, m.start()) for c in "，,。；;！!？?\n") + 1
-    b = min([i for i in (text.find(c, m.end()) for c in "，,。；;！!？?\n") if i >= 0] or [len(text)])
+    a, b = clause_bounds(text, m.start(), m.end())
     for level, rx in INTAKE_SCALE:
         if rx.search(text[a:b]):
             return level, m.group(0), {"I": "设区的市", "II": "县级城市", "III": "乡镇"}[level], False
@@ -191,8 +190,7 @@ def _open_trapped(facts: Facts, text: str, closure=None):
         return max((m.quantity for m in remaining), key=lambda x: (x.low, x.high)), None
     saved: set[float] = set()
     for r in RESCUED_RE.finditer(text):
-        a = max(text.rfind(c, 0, r.start()) for c in "，,。；;！!？?\n") + 1
-        b = min([i for i in (text.find(c, r.end()) for c in "，,。；;！!？?\n") if i >= 0] or [len(text)])
+        a, b = clause_bounds(text, r.start(), r.end())
         clause = text[a:b]
         counts = [x for x in _rescue_counts(clause, r.start() - a, r.end() - a) if x > 0]
         if ALL_RESCUED_RE.search(clause) or not counts:
@@ -233,7 +231,7 @@ DEAD_AFTER_RE = re.compile(r"[^，,。；;]{0,3}?(?:遇难|死亡|遗体|尸体|
 def _rescue_counts(clause: str, start: int, end: int) -> list[float]:
     """The people a rescue word counts: the count just before it (5人升井) or just after it (救出5人). A headline
     that packs a whole story into one clause (15人中5人升井 1人遇难9人被困) rescued 5, not 30."""
-    matches = _person_matches(clause)
+    matches = list(PERSON_RE.finditer(clause))
     before = [m for m in matches if 0 <= start - m.end() <= 8]
     after = [m for m in matches if 0 <= m.start() - end <= 6]
     near = before[-1:] or after[:1]
@@ -241,32 +239,21 @@ def _rescue_counts(clause: str, start: int, end: int) -> list[float]:
         return _person_count(clause)
     if DEAD_AFTER_RE.match(clause, near[0].end()):
         return []  # 搜救出3名遇难矿工: bodies brought out, nobody saved
-    out = []
-    for m in near:
-        q = _quantity_of(m)
-        if q is not None:
-            out.append(q.high)
-    return out
-
-
-def _person_matches(clause: str):
-    from .extract import PERSON_RE
-    return list(PERSON_RE.finditer(clause))
-
-
-def _quantity_of(m):
-    from .extract import _quantity
-    return _quantity(m.group("q") or m.group("q2"), m.group("post") if m.group("q") else None)
+    return [q.high for q in map(person_quantity, near) if q is not None]
 
 
 def _person_count(clause: str) -> list[float]:
-    from .extract import PERSON_RE, _quantity
-    out = []
-    for m in PERSON_RE.finditer(clause):
-        q = _quantity(m.group("q") or m.group("q2"), m.group("post") if m.group("q") else None)
-        if q is not None:
-            out.append(q.high)
-    return out
+    return [q.high for q in map(person_quantity, PERSON_RE.finditer(clause)) if q is not None]
+
+
+_CLAUSE_ENDS = "，,。；;！!？?\n"
+
+
+def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Where the clause holding ``text[start:end]`` begins and ends."""
+    a = max(text.rfind(c, 0, start) for c in _CLAUSE_ENDS) + 1
+    b = min([i for i in (text.find(c, end) for c in _CLAUSE_ENDS) if i >= 0] or [len(text)])
+    return a, b
 
 
 def _affirmed(rx: re.Pattern, text: str) -> str | None:
@@ -351,8 +338,7 @@ def _rescued_count(text: str) -> float:
     """People counted in rescue clauses (已救起8人)."""
     total = 0.0
     for r in RESCUED_RE.finditer(text):
-        a = max(text.rfind(c, 0, r.start()) for c in "，,。；;！!？?\n") + 1
-        b = min([i for i in (text.find(c, r.end()) for c in "，,。；;！!？?\n") if i >= 0] or [len(text)])
+        a, b = clause_bounds(text, r.start(), r.end())
         total += sum(x for x in _rescue_counts(text[a:b], r.start() - a, r.end() - a) if x > 0)
     return total
 

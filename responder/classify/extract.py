@@ -17,8 +17,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from .background import (BACKGROUND_RE, ELSEWHERE_RE, PAST_RE, THIS_EVENT_RE, _remembered, may_have_background,
-                         opens_background)
+from .background import THIS_EVENT_RE, _remembered, may_have_background, opens_background
 from .magnitude import _magnitude
 from .numerals import CN_CHARS, INF, NumeralError, Quantity, normalise, parse_quantity
 
@@ -135,7 +134,7 @@ class Facts:
                 if total.low > best.low:
                     best, high = total, max(high, total.high)
         if metric in ("deaths", "serious_injuries"):
-            split = (_split_toll if metric == "deaths" else _split_serious)(found, self.body_start)
+            split = _split_toll(found, self.body_start) if metric == "deaths" else _split_serious(found)
             if split is not None and split.low > best.low:
                 best, high = split, max(high, split.high)
         extras = [m for m in found if m.extra and not m.quantity.vague]
@@ -211,7 +210,7 @@ def _split_groups(found: list[Mention]) -> Quantity | None:
 CRITICAL_RE = re.compile(r"危重|病危|生命垂危")
 
 
-def _split_serious(found: list[Mention], body_start: int) -> Quantity | None:
+def _split_serious(found: list[Mention]) -> Quantity | None:
     """危重12人，重伤41人: the critically and the seriously hurt listed side by side are different people
     (53, 重大 under 493号: 50 重伤). Not when the critical are named as part of the others (其中危重12人)."""
     body = [m for m in found if not m.quantity.vague]  # a headline's 危重12人重伤41人 lists two groups too
@@ -231,6 +230,11 @@ def _quantity(raw: str, post: str | None = None) -> Quantity | None:
         return None
 
 
+def person_quantity(m: re.Match) -> Quantity | None:
+    """The quantity a :data:`PERSON_RE` match counts (its number with 左右/以上 after it), or None."""
+    return _quantity(m.group("q") or m.group("q2"), m.group("post") if m.group("q") else None)
+
+
 _SENTENCE_RE = re.compile(r"[^。；;！!？?\n\r]+")
 _CLAUSE_RE = re.compile(r"[^，,。；;！!？?\n\r]+")
 _SEGMENT_SPLIT = re.compile(r"(?<=[^\d\s])\s+(?=[^\d\s])")
@@ -238,6 +242,8 @@ _SEGMENT_SPLIT = re.compile(r"(?<=[^\d\s])\s+(?=[^\d\s])")
 
 
 LOSS_PARTS_RE = re.compile(r"以上(?:均为|都是|均属|合计|共计)[^，,。；;]{0,6}损失|(?:两|各)项(?:损失)?合计")
+
+
 def extract(text: str, reported: dt.date | None = None) -> Facts:
     """Facts from already-normalised text (see :func:`responder.classify.numerals.normalise`). ``reported``, the
     report's date when known, lets a clause dated well before it open a background sentence."""
@@ -292,14 +298,14 @@ def _all_died(before: str, facts: Facts, pos: int, only_unbound: bool = False) -
         end = CLAUSE_SPLIT.search(before, last.end())
         if KEYWORD_RE.search(before[last.end():end.start() if end else len(before)]):
             return
-    q = _quantity(last.group("q") or last.group("q2"), last.group("post") if last.group("q") else None)
+    q = person_quantity(last)
     if q is not None and q.high > 0:
         facts.mentions.append(Mention("deaths", q, before[last.start():last.end()] + "…全部死亡", pos))
 
 
 def _segments(clause: str) -> list[tuple[str, int]]:
     """The clause, split at a headline space only where a background cue starts a new part."""
-    if not BACKGROUND_RE.search(clause) and not PAST_RE.search(clause) and not ELSEWHERE_RE.search(clause):
+    if not may_have_background(clause, None):
         return [(clause, 0)]
     out, start = [], 0
     for m in _SEGMENT_SPLIT.finditer(clause):

@@ -259,6 +259,6 @@ def parse_level(value: object) -> str | None:
     """A feed's level field (I, Ⅱ, 二级, 特别重大, 3 …) as "I".."IV", or None when unreadable."""
     if value is None:
         return None
-    s = normalise(str(value)).strip().upper().replace("级", "级")
+    s = normalise(str(value)).strip().upper()
     s = re.sub(r"(?:应急)?(?:响应|事件|突发事件)$", "", s)
     return _LEVEL_WORDS.get(s) or _LEVEL_WORDS.get(s.replace("级", "")) or None

@@ -136,6 +136,7 @@ class Segmenter:
         jieba.setLogLevel(logging.WARNING)  # its start-up chatter is not our operators' business
 
         self._tok = jieba.Tokenizer()
+        self._blocks = jieba.re_han_default  # how jieba splits text before segmenting (see lcut_around)
         self._tok.initialize()
         for w in words:
             self._tok.add_word(w, freq=2000)
@@ -150,10 +151,8 @@ class Segmenter:
         block) on its own, so a token containing a word lies in a block containing it: the other blocks
         (about four characters in five of a report's opening) need no segmenting, which is most of the
         classifier's time (bench/classify.py)."""
-        import jieba
-
         out: list[str] = []
-        for blk in jieba.re_han_default.split(text):
+        for blk in self._blocks.split(text):
             if blk and words.search(blk):
                 out += self._tok.lcut(blk, HMM=False)
         return out
@@ -221,7 +220,11 @@ def detect_kind(routing: Routing, title: str, body: str,
     with the highest priority wins (a cause such as 地震 outranks the accident
     it caused); the body decides only when the title names no kind.
     """
-    ranked = kind_scores(routing, title, body, seg)
+    return top_kind(routing, kind_scores(routing, title, body, seg))
+
+
+def top_kind(routing: Routing, ranked: list) -> tuple[Kind | None, int, list[str]]:
+    """The best of :func:`kind_scores`, or no kind when even it scores below ``min_score``."""
     if not ranked or ranked[0][1] < routing.min_score:
         return None, 0, []
     return ranked[0][2], ranked[0][1], ranked[0][3]
